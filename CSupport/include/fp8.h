@@ -1,0 +1,250 @@
+/*
+ * fp8.h - exact OCP FP8 (E4M3, E5M2) codecs, fine-grained block quantization and a
+ * tile-wise scaled FP8 GEMM with FP32 accumulation, for ordinary CPUs.
+ *
+ * This is the library's only public C header. The library is plain C11 + pthreads:
+ *
+ *     cc -O2 -shared -fPIC -ICSupport/include $(find CSupport/src -name '*.c') -lpthread -o libfp8.so
+ *
+ * Conventions that hold for every function below
+ * -----------------------------------------------
+ * - Every function that can fail returns an `int` status: FP8_OK (0) on success, a negative
+ *   fp8_status on bad arguments. A failing call never crashes, never writes past the sizes it was
+ *   given and (unless stated) writes nothing at all. `fp8_status_string` names every status.
+ * - NULL pointers are accepted only where the element count is 0.
+ * - Matrices are row-major. `ld` ("leading dimension") is the distance in ELEMENTS between the starts
+ *   of consecutive rows and must be >= the number of columns.
+ * - The caller owns every buffer; the library keeps no pointer after a call returns.
+ * - Kernel sets ("scalar", "avx2", "neon") are chosen once at run time from CPUID/XGETBV (x86-64) or
+ *   the build target (arm64); FP8_KERNELS=scalar|avx2|neon forces one. Every set gives bit-identical
+ *   codec and quantization results; GEMM results agree within the documented error bound.
+ * - Large operations use a small persistent pthread pool; FP8_NUM_THREADS=N or fp8_set_num_threads
+ *   sets the thread count (default: the number of online CPUs). Results never depend on it.
+ * - Thread safety: all functions may be called concurrently from several threads, except
+ *   fp8_set_kernels and fp8_set_num_threads, which must not race with other calls.
+ */
+#ifndef FP8_H
+#define FP8_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ------------------------------------------------------------------------------------------------
+ * Status codes
+ * ---------------------------------------------------------------------------------------------- */
+
+/** Status returned by every fallible function. 0 is success; every error is negative. */
+typedef enum fp8_status {
+    FP8_OK = 0,
+    FP8_ERR_NULL_POINTER = -1,   /**< a required pointer was NULL while its count was > 0 */
+    FP8_ERR_BAD_FORMAT = -2,     /**< the fp8_format value is not one of the enumerators */
+    FP8_ERR_BAD_ARGUMENT = -3,   /**< a flag or enum argument is out of range (e.g. saturate not 0/1) */
+    FP8_ERR_BAD_SHAPE = -4,      /**< zero block size, ld < cols, mismatched inner dimensions, ... */
+    FP8_ERR_SIZE_OVERFLOW = -5,  /**< a size product (rows * ld, ...) does not fit in size_t */
+    FP8_ERR_NON_FINITE = -6,     /**< quantization input contains NaN or +-Inf */
+    FP8_ERR_BAD_SCALE = -7,      /**< a scale is not finite and positive, or not representable */
+    FP8_ERR_NO_MEMORY = -8,      /**< a temporary buffer could not be allocated */
+    FP8_ERR_UNSUPPORTED = -9     /**< the requested kernel set is unknown or not supported here */
+} fp8_status;
+
+/** A static, human-readable description of `status` (never NULL; "unknown status" if unknown). */
+const char *fp8_status_string(int status);
+
+/* ------------------------------------------------------------------------------------------------
+ * Formats
+ * ---------------------------------------------------------------------------------------------- */
+
+/**
+ * FP8 formats (OCP OFP8 v1.0).
+ *  - FP8_E4M3 ("e4m3fn"): 1.4.3, bias 7, max finite 448 (0x7E), min normal 2^-6, min subnormal 2^-9,
+ *    NaN = 0x7F/0xFF only, no infinity, -0 = 0x80.
+ *  - FP8_E5M2: 1.5.2, bias 15, max finite 57344 (0x7B), min normal 2^-14, min subnormal 2^-16,
+ *    +-Inf = 0x7C/0xFC, NaN = 0x7D-0x7F/0xFD-0xFF, -0 = 0x80. It is the top byte of an IEEE binary16.
+ */
+typedef enum fp8_format { FP8_E4M3 = 0, FP8_E5M2 = 1 } fp8_format;
+
+/** Largest finite value of `fmt` (448 or 57344), or 0 for an unknown format. */
+float fp8_max_finite(fp8_format fmt);
+
+/* ------------------------------------------------------------------------------------------------
+ * Codecs: float32/float64 <-> FP8
+ * ---------------------------------------------------------------------------------------------- */
+
+/**
+ * Encode n float32 values to FP8 codes, rounding to nearest, ties to even, once.
+ *
+ * saturate = 0 (OCP "no saturation", identical to ml_dtypes / PyTorch): a result whose magnitude rounds
+ * above the max finite becomes NaN (E4M3: 0x7F/0xFF) or +-Inf (E5M2: 0x7C/0xFC); +-Inf input gives NaN
+ * (E4M3) or +-Inf (E5M2).
+ * saturate = 1 (SATFINITE): such results, and +-Inf, clamp to +-max finite.
+ * In both modes NaN input gives a quiet NaN code with the input's sign (E4M3 0x7F, E5M2 0x7E), -0.0
+ * gives 0x80, and results do not depend on the FPU's flush-to-zero / denormals-are-zero modes.
+ *
+ * src and dst may not overlap. Returns FP8_OK, FP8_ERR_BAD_FORMAT, FP8_ERR_BAD_ARGUMENT (saturate not
+ * 0 or 1) or FP8_ERR_NULL_POINTER (src or dst NULL with n > 0).
+ */
+int fp8_encode_f32(fp8_format fmt, const float *src, uint8_t *dst, size_t n, int saturate);
+
+/**
+ * Decode n FP8 codes to float32 (exact: every FP8 value is a float32). NaN codes decode to a quiet
+ * NaN with the code's sign (E4M3: sign | 0x7FC00000; E5M2: the binary16 NaN widened, payload kept,
+ * quiet bit set). Same statuses as fp8_encode_f32 (minus the saturate check).
+ */
+int fp8_decode_f32(fp8_format fmt, const uint8_t *src, float *dst, size_t n);
+
+/**
+ * Encode n float64 values, rounding ONCE from the double (never through float32):
+ * -431.99999999999994 gives -416 in E4M3. Overflow rules as fp8_encode_f32.
+ */
+int fp8_encode_f64(fp8_format fmt, const double *src, uint8_t *dst, size_t n, int saturate);
+
+/**
+ * Stochastic rounding: each value rounds up to the next FP8 value above it (in magnitude) with
+ * probability (|x| - lo) / (hi - lo), where lo <= |x| < hi are its FP8 neighbours (beyond the max
+ * finite the next step is the virtual value one quantum above it, which then overflows as in
+ * fp8_encode_f32). The random draw for element i is a pure function of (seed, i), so the output is
+ * identical for identical seeds whatever the thread count or kernel set. Probabilities are exact to
+ * 2^-32.
+ */
+int fp8_encode_f32_stochastic(fp8_format fmt, const float *src, uint8_t *dst, size_t n,
+                              int saturate, uint64_t seed);
+
+/* ------------------------------------------------------------------------------------------------
+ * Block-scaled quantization
+ * ---------------------------------------------------------------------------------------------- */
+
+/**
+ * How a block's float32 dequantization scale s is chosen from its absolute maximum amax
+ * (x ~= decode(q) * s; the scale stored is the DEQUANTIZATION scale, as in DeepSeek-V3/DeepGEMM).
+ *  - FP8_SCALE_AMAX: s = amax / max_finite (float32 division).
+ *  - FP8_SCALE_POW2: that value rounded UP to a power of two (DeepGEMM UE8M0 scales).
+ *  - FP8_SCALE_MX:   s = 2^(floor(log2(amax)) - emax_elem), emax_elem = 8 (E4M3) or 15 (E5M2), OCP MX.
+ * amax is first raised to at least max_finite * 2^-126 (so s >= 2^-126 is normal and 1/s is finite);
+ * an all-zero block therefore gets a tiny finite positive scale. Elements are then encoded
+ * saturating as encode(x * (1/s)) with 1/s rounded to float32.
+ */
+typedef enum fp8_scale_rule { FP8_SCALE_AMAX = 0, FP8_SCALE_POW2 = 1, FP8_SCALE_MX = 2 } fp8_scale_rule;
+
+/**
+ * An FP8 matrix with block scales, as read by fp8_dequantize_f32 and fp8_gemm (nothing is owned).
+ * Codes are row-major [rows, cols] with leading dimension ld >= cols (elements). Block (i, j) covers
+ * rows [i*block_rows, ...) and cols [j*block_cols, ...); partial blocks at the right/bottom edges are
+ * ordinary blocks. scales is row-major [ceil(rows/block_rows), ceil(cols/block_cols)] with no padding:
+ * the layout of DeepSeek-V3's `weight_scale_inv` when block_rows = block_cols = 128.
+ */
+typedef struct fp8_matrix {
+    fp8_format format;
+    size_t rows, cols, ld;        /* row-major codes, ld >= cols (in elements) */
+    const uint8_t *data;
+    const float *scales;          /* row-major [ceil(rows/block_rows), ceil(cols/block_cols)] */
+    size_t block_rows, block_cols;
+} fp8_matrix;
+
+/**
+ * Quantize x[rows, cols] (leading dimension ldx) into codes q (leading dimension ldq) and one scale
+ * per block_rows x block_cols block, stored row-major in scales[ceil(rows/block_rows) *
+ * ceil(cols/block_cols)]. Granularities: per-tensor = (rows, cols), per-row = (1, cols), DeepSeek
+ * activations = (1, 128), DeepSeek weights = (128, 128), MX = (1, 32) with FP8_SCALE_MX.
+ *
+ * rows or cols = 0 is a valid empty call. Errors: FP8_ERR_BAD_FORMAT, FP8_ERR_BAD_ARGUMENT (rule),
+ * FP8_ERR_NULL_POINTER, FP8_ERR_BAD_SHAPE (block size 0, ldx or ldq < cols), FP8_ERR_SIZE_OVERFLOW,
+ * FP8_ERR_NON_FINITE (x holds NaN or +-Inf: then every scale is set to NaN and every code of q to the
+ * format's NaN, so nothing looks valid). Only q's [rows, cols] elements are written.
+ */
+int fp8_quantize_f32(fp8_format fmt, const float *x, size_t rows, size_t cols, size_t ldx,
+                     size_t block_rows, size_t block_cols, fp8_scale_rule rule,
+                     uint8_t *q, size_t ldq, float *scales);
+
+/**
+ * As fp8_quantize_f32; on FP8_ERR_NON_FINITE also stores the row and column of the first non-finite
+ * element in row-major order into *bad_row / *bad_col (either pointer may be NULL).
+ */
+int fp8_quantize_f32_ex(fp8_format fmt, const float *x, size_t rows, size_t cols, size_t ldx,
+                        size_t block_rows, size_t block_cols, fp8_scale_rule rule,
+                        uint8_t *q, size_t ldq, float *scales, size_t *bad_row, size_t *bad_col);
+
+/**
+ * Dequantize m into x[m->rows, m->cols] (leading dimension ldx): x = decode(q) * scale(block), one
+ * float32 multiply per element. Errors: FP8_ERR_NULL_POINTER, FP8_ERR_BAD_FORMAT, FP8_ERR_BAD_SHAPE,
+ * FP8_ERR_SIZE_OVERFLOW.
+ */
+int fp8_dequantize_f32(const fp8_matrix *m, float *x, size_t ldx);
+
+/**
+ * Export n power-of-two scales as E8M0 bytes (value 2^(byte - 127), 0xFF = NaN, as MX stores them).
+ * Fails with FP8_ERR_BAD_SCALE, writing nothing, if any scale is not an exact power of two in
+ * [2^-127, 2^127].
+ */
+int fp8_scales_to_e8m0(const float *scales, uint8_t *e8m0, size_t n);
+
+/**
+ * Import n E8M0 bytes as float32 scales. Fails with FP8_ERR_BAD_SCALE, writing nothing, if a byte is
+ * 0xFF (NaN). Note 0x00 (2^-127) is a float32 subnormal.
+ */
+int fp8_scales_from_e8m0(const uint8_t *e8m0, float *scales, size_t n);
+
+/* ------------------------------------------------------------------------------------------------
+ * GEMM: C = alpha * deq(A) * deq(B)^T + beta * C, FP32 accumulation
+ * ---------------------------------------------------------------------------------------------- */
+
+/**
+ * C[M,N] = alpha * deq(A)[M,K] * deq(B)[N,K]^T + beta * C, with M = a->rows, N = b->rows,
+ * K = a->cols = b->cols; both operands K-contiguous ("NT"); any formats and block shapes.
+ * C is float32 row-major with leading dimension ldc >= N. beta = 0 never reads C (it may hold NaN).
+ *
+ * Scales are folded into the operands while they are packed (each element becomes the float32
+ * product decode(q) * scale, exact for power-of-two scales), then products are accumulated in FP32
+ * with FMA. Error bound (per element): |C - C_exact| <= (K + 2) * 2^-24 * sum_k |A'_ik B'_jk| for
+ * the dequantized A', B' (plus the final alpha/beta rounding). Results are bitwise identical for
+ * every thread count; different kernel sets may round differently within the bound.
+ *
+ * Errors: FP8_ERR_NULL_POINTER, FP8_ERR_BAD_FORMAT, FP8_ERR_BAD_SHAPE (K mismatch, ld < cols,
+ * ldc < N, zero block size), FP8_ERR_SIZE_OVERFLOW, FP8_ERR_NO_MEMORY. M, N or K = 0 are valid
+ * (K = 0 gives C = beta * C).
+ */
+int fp8_gemm(const fp8_matrix *a, const fp8_matrix *b, float alpha, float beta, float *c, size_t ldc);
+
+/**
+ * Weight-only variant: C[M,N] = alpha * A[M,K] * deq(B)[N,K]^T + beta * C with A plain float32
+ * (leading dimension lda >= K, K = b->cols). Same contract as fp8_gemm.
+ */
+int fp8_gemm_f32a(size_t m, const float *a, size_t lda, const fp8_matrix *b,
+                  float alpha, float beta, float *c, size_t ldc);
+
+/* ------------------------------------------------------------------------------------------------
+ * Run-time configuration
+ * ---------------------------------------------------------------------------------------------- */
+
+/** Name of the kernel set in use: "scalar", "avx2" or "neon". */
+const char *fp8_kernels(void);
+
+/** 1 if the kernel set `name` exists in this build and this CPU supports it, else 0. */
+int fp8_kernels_supported(const char *name);
+
+/**
+ * Switch to kernel set `name` (NULL or "" = best available). If the name is unknown or unsupported,
+ * the best available set is used and FP8_ERR_UNSUPPORTED is returned. Not thread-safe.
+ */
+int fp8_set_kernels(const char *name);
+
+/**
+ * Status of the FP8_KERNELS environment request made at start-up: FP8_OK if it was absent or
+ * honoured, FP8_ERR_UNSUPPORTED if it named an unknown or unsupported set (the best set is in use).
+ */
+int fp8_kernels_env_status(void);
+
+/** Threads used by large operations (>= 1). */
+int fp8_num_threads(void);
+
+/** Set the thread count (1..256); 0 restores the default. Returns FP8_ERR_BAD_ARGUMENT otherwise. */
+int fp8_set_num_threads(int n);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* FP8_H */

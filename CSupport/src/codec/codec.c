@@ -1,0 +1,154 @@
+/*
+ * codec.c - public codec entry points: argument checks, then the active kernel set, split over the
+ * thread pool for large arrays (chunks are independent, so results never depend on the split).
+ */
+#include "../internal/fp8_internal.h"
+
+/* Below this many elements one thread is faster than waking the pool. */
+#define PARALLEL_MIN ((size_t)1 << 18)
+#define CHUNK ((size_t)1 << 16)
+
+static int check(int fmt, const void *src, const void *dst, size_t n) {
+    if (!fp8_format_valid(fmt)) return FP8_ERR_BAD_FORMAT;
+    if (n > 0 && (!src || !dst)) return FP8_ERR_NULL_POINTER;
+    return FP8_OK;
+}
+
+typedef struct job {
+    fp8_format fmt;
+    const void *src;
+    void *dst;
+    size_t n;
+    int saturate;
+    uint64_t seed;
+    const fp8_kernel_set *ks;
+} job;
+
+static void chunk_range(const job *j, size_t t, size_t *b, size_t *len) {
+    *b = t * CHUNK;
+    *len = j->n - *b < CHUNK ? j->n - *b : CHUNK;
+}
+
+static void run(fp8_task_fn fn, job *j) {
+    size_t ntasks = (j->n + CHUNK - 1) / CHUNK;
+    if (j->n < PARALLEL_MIN) {
+        for (size_t t = 0; t < ntasks; t++) fn(j, t);
+    } else {
+        fp8_parallel_for(ntasks, fn, j);
+    }
+}
+
+/* ---- float32 -> FP8 -------------------------------------------------------------------------- */
+
+static void encode_task(void *ctx, size_t t) {
+    job *j = ctx;
+    size_t b, len;
+    chunk_range(j, t, &b, &len);
+    j->ks->codec->encode(j->fmt, (const float *)j->src + b, (uint8_t *)j->dst + b, len, j->saturate);
+}
+
+int fp8_encode_f32(fp8_format fmt, const float *src, uint8_t *dst, size_t n, int saturate) {
+    int st = check(fmt, src, dst, n);
+    if (st) return st;
+    if (saturate != 0 && saturate != 1) return FP8_ERR_BAD_ARGUMENT;
+    job j = {fmt, src, dst, n, saturate, 0, fp8_active_kernels()};
+    run(encode_task, &j);
+    return FP8_OK;
+}
+
+/* ---- FP8 -> float32 -------------------------------------------------------------------------- */
+
+static void decode_task(void *ctx, size_t t) {
+    job *j = ctx;
+    size_t b, len;
+    chunk_range(j, t, &b, &len);
+    j->ks->codec->decode(j->fmt, (const uint8_t *)j->src + b, (float *)j->dst + b, len);
+}
+
+int fp8_decode_f32(fp8_format fmt, const uint8_t *src, float *dst, size_t n) {
+    int st = check(fmt, src, dst, n);
+    if (st) return st;
+    job j = {fmt, src, dst, n, 0, 0, fp8_active_kernels()};
+    run(decode_task, &j);
+    return FP8_OK;
+}
+
+/* ---- float64 -> FP8 (rounds once, from the double) ------------------------------------------- */
+
+static void encode_f64_task(void *ctx, size_t t) {
+    job *j = ctx;
+    size_t b, len;
+    chunk_range(j, t, &b, &len);
+    const double *s = (const double *)j->src + b;
+    uint8_t *d = (uint8_t *)j->dst + b;
+    for (size_t i = 0; i < len; i++) d[i] = fp8_encode1_f64(j->fmt, s[i], j->saturate);
+}
+
+int fp8_encode_f64(fp8_format fmt, const double *src, uint8_t *dst, size_t n, int saturate) {
+    int st = check(fmt, src, dst, n);
+    if (st) return st;
+    if (saturate != 0 && saturate != 1) return FP8_ERR_BAD_ARGUMENT;
+    job j = {fmt, src, dst, n, saturate, 0, fp8_active_kernels()};
+    run(encode_f64_task, &j);
+    return FP8_OK;
+}
+
+/* ---- stochastic rounding --------------------------------------------------------------------- */
+
+/* The draw for element i: SplitMix64 at stream position i, a pure function of (seed, i). */
+static inline uint32_t draw32(uint64_t seed, uint64_t i) {
+    uint64_t z = seed + (i + 1) * UINT64_C(0x9E3779B97F4A7C15);
+    z = (z ^ (z >> 30)) * UINT64_C(0xBF58476D1CE4E5B9);
+    z = (z ^ (z >> 27)) * UINT64_C(0x94D049BB133111EB);
+    return (uint32_t)((z ^ (z >> 31)) >> 32);
+}
+
+/*
+ * Truncate |x| to the FP8 grid (code `lo`, possibly past the max finite) and return the discarded
+ * fraction of a quantum as a 32-bit fixed-point number; integer arithmetic on the bits throughout.
+ */
+static uint8_t encode1_stochastic(fp8_format fmt, float x, int saturate, uint32_t r) {
+    const int mbits = fmt == FP8_E4M3 ? 3 : 2, bias = fmt == FP8_E4M3 ? 7 : 15;
+    const uint32_t max_code = fmt == FP8_E4M3 ? 0x7E : 0x7B, ovf = fmt == FP8_E4M3 ? 0x7F : 0x7C;
+    uint32_t u = fp8_bits_from_f32(x), a = u & 0x7FFFFFFF, sign = (u >> 24) & 0x80;
+    if (a >= 0x7F800000) return fp8_encode1(fmt, x, saturate); /* NaN, Inf: nothing to round */
+    uint32_t e = a >> 23, min_normal_e = (uint32_t)(127 - bias + 1);
+    uint64_t lo, frac32;
+    if (e >= min_normal_e) {
+        unsigned shift = 23 - (unsigned)mbits;
+        lo = (a >> shift) - ((uint64_t)(127 - bias) << mbits);
+        frac32 = (uint64_t)(a & ((1u << shift) - 1)) << (32 - shift);
+    } else {
+        /* |x| = sig * 2^(e' - 150); in quanta of the min subnormal 2^(1 - bias - mbits): sig / 2^sh. */
+        uint64_t sig = e ? ((a & 0x7FFFFF) | 0x800000) : a;
+        unsigned sh = 150 - (e ? e : 1) - (unsigned)(bias - 1 + mbits);
+        if (sh >= 64) { lo = 0; frac32 = 0; }
+        else {
+            lo = sig >> sh;
+            uint64_t rem = sig & ((UINT64_C(1) << sh) - 1);
+            frac32 = sh >= 32 ? rem >> (sh - 32) : rem << (32 - sh);
+        }
+    }
+    uint64_t code = lo + (r < frac32);
+    if (code > max_code) code = saturate ? max_code : ovf;
+    return (uint8_t)(sign | code);
+}
+
+static void stochastic_task(void *ctx, size_t t) {
+    job *j = ctx;
+    size_t b, len;
+    chunk_range(j, t, &b, &len);
+    const float *s = (const float *)j->src + b;
+    uint8_t *d = (uint8_t *)j->dst + b;
+    for (size_t i = 0; i < len; i++) d[i] = encode1_stochastic(j->fmt, s[i], j->saturate, draw32(j->seed, b + i));
+}
+
+int fp8_encode_f32_stochastic(fp8_format fmt, const float *src, uint8_t *dst, size_t n,
+                              int saturate, uint64_t seed) {
+    int st = check(fmt, src, dst, n);
+    if (st) return st;
+    if (saturate != 0 && saturate != 1) return FP8_ERR_BAD_ARGUMENT;
+    job j = {fmt, src, dst, n, saturate, seed, fp8_active_kernels()};
+    run(stochastic_task, &j);
+    return FP8_OK;
+}

@@ -1,0 +1,113 @@
+/*
+ * fp8_internal.h - NOT API. Shared by the library's C sources only.
+ *
+ * Architecture ("reference first, then override", as in BLIS):
+ *   codec/, quant/, gemm/   portable drivers: argument checks, blocking, threading
+ *   kernels/<isa>/          the hot loops, one kernel set per ISA, each filling the same tables
+ *   runtime/                CPU detection, the ONE table of kernel sets, thread pool, statuses
+ */
+#ifndef FP8_INTERNAL_H
+#define FP8_INTERNAL_H
+
+#include "../../include/fp8.h"
+#include <stdint.h>
+#include <string.h>
+
+#if defined(__x86_64__) || defined(_M_X64)
+#define FP8_HAVE_X86 1
+#endif
+#if defined(__aarch64__) && defined(__ARM_NEON)
+#define FP8_HAVE_NEON 1
+#endif
+
+/* ---- format traits (one place for every constant) ------------------------------------------- */
+
+/* E4M3: exponent 4, mantissa 3, bias 7; no inf; NaN = S.1111.111.
+ *   max finite 0.1111.110 = (1 + 6/8) * 2^(15 - 7) = 448; min normal 2^-6; min subnormal 2^-9.
+ * E5M2: exponent 5, mantissa 2, bias 15; inf = S.11111.00; NaN = S.11111.{01,10,11}.
+ *   max finite 0.11110.11 = (1 + 3/4) * 2^(30 - 15) = 57344; min normal 2^-14; min subnormal 2^-16. */
+#define FP8_E4M3_MAX 448.0f
+#define FP8_E5M2_MAX 57344.0f
+
+static inline float fp8_f32_from_bits(uint32_t u) { float f; memcpy(&f, &u, 4); return f; }
+static inline uint32_t fp8_bits_from_f32(float f) { uint32_t u; memcpy(&u, &f, 4); return u; }
+
+static inline int fp8_format_valid(int fmt) { return fmt == FP8_E4M3 || fmt == FP8_E5M2; }
+
+/* ---- kernel tables --------------------------------------------------------------------------- */
+
+/* Codecs over a contiguous range. Every set must give the scalar set's bits exactly. */
+typedef struct fp8_codec_kernels {
+    void (*encode)(fp8_format fmt, const float *src, uint8_t *dst, size_t n, int saturate);
+    void (*decode)(fp8_format fmt, const uint8_t *src, float *dst, size_t n);
+} fp8_codec_kernels;
+
+/* Quantization building blocks over one contiguous row segment of a block. */
+typedef struct fp8_quant_kernels {
+    /* max over i of (bits(x[i]) & 0x7FFFFFFF): the float amax when finite; >= 0x7F800000 means a NaN
+     * or Inf is present. 0 for n = 0. Integer compare, so it is exact and set-independent. */
+    uint32_t (*amax_bits)(const float *x, size_t n);
+    /* q[i] = encode_saturating(x[i] * inv_scale) (one float32 multiply, then one rounding). */
+    void (*scale_encode)(fp8_format fmt, const float *x, uint8_t *q, size_t n, float inv_scale);
+    /* x[i] = decode(q[i]) * scale (one float32 multiply). Also used by GEMM packing. */
+    void (*scale_decode)(fp8_format fmt, const uint8_t *q, float *x, size_t n, float scale);
+} fp8_quant_kernels;
+
+struct fp8_gemm_kernels; /* defined in gemm/gemm_kernels.h */
+
+typedef struct fp8_kernel_set {
+    const char *name;
+    const fp8_codec_kernels *codec;
+    const fp8_quant_kernels *quant;
+    const struct fp8_gemm_kernels *gemm;
+} fp8_kernel_set;
+
+/* The active set (chosen once, lazily; thread-safe to call). */
+const fp8_kernel_set *fp8_active_kernels(void);
+/* The scalar set, always present: the reference the others are tested against. */
+const fp8_kernel_set *fp8_scalar_kernels(void);
+
+extern const fp8_codec_kernels fp8_codec_scalar;
+extern const fp8_quant_kernels fp8_quant_scalar;
+#ifdef FP8_HAVE_X86
+extern const fp8_codec_kernels fp8_codec_avx2;
+extern const fp8_quant_kernels fp8_quant_avx2;
+int fp8_cpu_has_avx2_fma_f16c(void);
+#endif
+#ifdef FP8_HAVE_NEON
+extern const fp8_codec_kernels fp8_codec_neon;
+extern const fp8_quant_kernels fp8_quant_neon;
+#endif
+
+/* Scalar reference conversions (kernels/scalar/codec_scalar.c), used by every set for tails. */
+uint8_t fp8_encode1(fp8_format fmt, float x, int saturate);
+uint8_t fp8_encode1_f64(fp8_format fmt, double x, int saturate);
+float fp8_decode1(fp8_format fmt, uint8_t code);
+
+/* ---- threads (runtime/threadpool.c) ---------------------------------------------------------- */
+
+typedef void (*fp8_task_fn)(void *ctx, size_t task);
+
+/* Run fn(ctx, t) for every t in [0, ntasks) on up to fp8_num_threads() threads (the caller is one of
+ * them) and return when all are done. Tasks must write disjoint outputs. Nested or concurrent calls
+ * run serially on the calling thread, so this never deadlocks. */
+void fp8_parallel_for(size_t ntasks, fp8_task_fn fn, void *ctx);
+
+/* ---- checked size arithmetic ----------------------------------------------------------------- */
+
+static inline int fp8_mul_overflows(size_t a, size_t b, size_t *out) {
+    if (a != 0 && b > (size_t)-1 / a) return 1;
+    *out = a * b;
+    return 0;
+}
+/* Elements spanned by a [rows, cols] matrix with leading dimension ld: (rows-1)*ld + cols. */
+static inline int fp8_span_overflows(size_t rows, size_t cols, size_t ld, size_t *out) {
+    size_t t;
+    if (rows == 0 || cols == 0) { *out = 0; return 0; }
+    if (fp8_mul_overflows(rows - 1, ld, &t)) return 1;
+    if (t > (size_t)-1 - cols) return 1;
+    *out = t + cols;
+    return 0;
+}
+
+#endif /* FP8_INTERNAL_H */

@@ -1,0 +1,78 @@
+/*
+ * codec_avx2.c - AVX2 + FMA + F16C codecs (kernel set "avx2"), enabled per function so the library
+ * builds with no global -m flags and runs everywhere; chosen at run time after CPUID + XGETBV.
+ *
+ * Encode rounds once, in integer arithmetic on the float32 bits (normal range: add half-ulp - 1 + the
+ * odd bit, then shift), and with one float add of a power-of-two "magic" number for the subnormal
+ * range (exact under DAZ/FTZ: float32 subnormal inputs are far below half the FP8 min subnormal, and
+ * the sum is normal). That add needs round-to-nearest; the driver checks MXCSR and falls back to the
+ * scalar set otherwise. Never through vcvtps2ph (that would round twice).
+ *
+ * Decode builds the binary16 pattern of each code with shifts and masks (E5M2 is the top byte of a
+ * binary16; E4M3 maps onto binary16 exactly, subnormals included, scaled by 2^-8), converts with
+ * vcvtph2ps (not affected by DAZ), and for E4M3 rescales by 2^8 and patches the NaN code.
+ */
+#include "../../internal/fp8_internal.h"
+
+#ifdef FP8_HAVE_X86
+#include "fp8_avx2.h"
+
+#define DEFINE_ENCODE(NAME, ENC8, SAT)                                                         \
+    FP8_AVX2 static void NAME(const float *src, uint8_t *dst, size_t n, fp8_format fmt) {      \
+        size_t i = 0;                                                                          \
+        for (; i + 32 <= n; i += 32) {                                                         \
+            const __m256i *s = (const __m256i *)(const void *)(src + i);                       \
+            __m256i c0 = ENC8(_mm256_loadu_si256(s + 0), SAT);                                 \
+            __m256i c1 = ENC8(_mm256_loadu_si256(s + 1), SAT);                                 \
+            __m256i c2 = ENC8(_mm256_loadu_si256(s + 2), SAT);                                 \
+            __m256i c3 = ENC8(_mm256_loadu_si256(s + 3), SAT);                                 \
+            _mm256_storeu_si256((__m256i *)(void *)(dst + i), pack32(c0, c1, c2, c3));         \
+        }                                                                                      \
+        for (; i < n; i++) dst[i] = fp8_encode1(fmt, src[i], SAT);                             \
+    }
+
+DEFINE_ENCODE(encode_e4m3_rne, enc8_e4m3, 0)
+DEFINE_ENCODE(encode_e4m3_sat, enc8_e4m3, 1)
+DEFINE_ENCODE(encode_e5m2_rne, enc8_e5m2, 0)
+DEFINE_ENCODE(encode_e5m2_sat, enc8_e5m2, 1)
+
+static void encode_avx2(fp8_format fmt, const float *src, uint8_t *dst, size_t n, int saturate) {
+    /* The magic-number add needs round-to-nearest; any other MXCSR rounding mode takes the scalar path. */
+    if ((_mm_getcsr() & 0x6000) != 0) { fp8_codec_scalar.encode(fmt, src, dst, n, saturate); return; }
+    if (fmt == FP8_E4M3) (saturate ? encode_e4m3_sat : encode_e4m3_rne)(src, dst, n, fmt);
+    else (saturate ? encode_e5m2_sat : encode_e5m2_rne)(src, dst, n, fmt);
+}
+
+/* ---- decode: 16 codes -> 16 floats ---------------------------------------------------------- */
+
+FP8_AVX2 static void decode_e4m3(const uint8_t *src, float *dst, size_t n) {
+    const __m256 k256 = _mm256_set1_ps(256.0f);
+    size_t i = 0;
+    for (; i + 32 <= n; i += 32) {
+        __m256i w0 = _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(const void *)(src + i)));
+        __m256i w1 = _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(const void *)(src + i + 16)));
+        store_h16(dst + i, e4m3_to_h16(w0), k256, 1);
+        store_h16(dst + i + 16, e4m3_to_h16(w1), k256, 1);
+    }
+    for (; i < n; i++) dst[i] = fp8_decode1(FP8_E4M3, src[i]);
+}
+
+FP8_AVX2 static void decode_e5m2(const uint8_t *src, float *dst, size_t n) {
+    size_t i = 0;
+    for (; i + 32 <= n; i += 32) {
+        __m256i w0 = _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(const void *)(src + i)));
+        __m256i w1 = _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(const void *)(src + i + 16)));
+        store_h16(dst + i, e5m2_to_h16(w0), _mm256_setzero_ps(), 0);
+        store_h16(dst + i + 16, e5m2_to_h16(w1), _mm256_setzero_ps(), 0);
+    }
+    for (; i < n; i++) dst[i] = fp8_decode1(FP8_E5M2, src[i]);
+}
+
+static void decode_avx2(fp8_format fmt, const uint8_t *src, float *dst, size_t n) {
+    if (fmt == FP8_E4M3) decode_e4m3(src, dst, n);
+    else decode_e5m2(src, dst, n);
+}
+
+const fp8_codec_kernels fp8_codec_avx2 = {encode_avx2, decode_avx2};
+
+#endif /* FP8_HAVE_X86 */

@@ -1,0 +1,88 @@
+/*
+ * fp8_avx2.h - AVX2 building blocks shared by the avx2 kernel set (codecs, quantization, GEMM
+ * packing). NOT API. Include only from files under kernels/avx2/, inside #ifdef FP8_HAVE_X86.
+ */
+#ifndef FP8_AVX2_H
+#define FP8_AVX2_H
+#include "../../internal/fp8_internal.h"
+#include <immintrin.h>
+
+#define FP8_AVX2 __attribute__((target("avx2,fma,f16c")))
+
+/* ---- encode: 8 floats -> 8 int32 codes (0..255) --------------------------------------------- */
+
+/* E4M3. Normal path: clamp |x| at 480 (code 0x7F, the NaN/overflow code) so the code never exceeds
+ * 0x7F; float32 exponent e maps to E4M3 exponent e - 120, hence the 960 = 120 << 3 offset. */
+FP8_AVX2 static inline __m256i enc8_e4m3(__m256i u, int saturate) {
+    const __m256i absmask = _mm256_set1_epi32(0x7FFFFFFF);
+    __m256i a = _mm256_and_si256(u, absmask);
+    __m256i ac = _mm256_min_epi32(a, _mm256_set1_epi32(0x43F00000)); /* 480.0f */
+    __m256i odd = _mm256_and_si256(_mm256_srli_epi32(ac, 20), _mm256_set1_epi32(1));
+    __m256i r = _mm256_add_epi32(ac, _mm256_add_epi32(odd, _mm256_set1_epi32(0x7FFFF)));
+    __m256i nc = _mm256_sub_epi32(_mm256_srli_epi32(r, 20), _mm256_set1_epi32(960));
+    /* Subnormal range |x| < 2^-6: |x| + 2^14 rounds |x| to a multiple of 2^-9 (2^14 * 2^-23). */
+    __m256 magic = _mm256_castsi256_ps(_mm256_set1_epi32(0x46800000)); /* 2^14 */
+    __m256i sc = _mm256_sub_epi32(_mm256_castps_si256(_mm256_add_ps(_mm256_castsi256_ps(a), magic)),
+                                  _mm256_set1_epi32(0x46800000));
+    __m256i is_sub = _mm256_cmpgt_epi32(_mm256_set1_epi32(0x3C800000), a); /* a < 2^-6 */
+    __m256i code = _mm256_blendv_epi8(nc, sc, is_sub);
+    if (saturate) {
+        __m256i is_nan = _mm256_cmpgt_epi32(a, _mm256_set1_epi32(0x7F800000));
+        code = _mm256_min_epi32(code, _mm256_set1_epi32(0x7E));
+        code = _mm256_or_si256(code, _mm256_and_si256(is_nan, _mm256_set1_epi32(0x7F)));
+    }
+    return _mm256_or_si256(code, _mm256_srli_epi32(_mm256_andnot_si256(absmask, u), 24));
+}
+
+/* E5M2. Clamp |x| at 65536 (code 0x7C = Inf); exponent offset 112 << 2 = 448; NaN -> 0x7E. */
+FP8_AVX2 static inline __m256i enc8_e5m2(__m256i u, int saturate) {
+    const __m256i absmask = _mm256_set1_epi32(0x7FFFFFFF);
+    __m256i a = _mm256_and_si256(u, absmask);
+    __m256i ac = _mm256_min_epi32(a, _mm256_set1_epi32(0x47800000)); /* 65536.0f */
+    __m256i odd = _mm256_and_si256(_mm256_srli_epi32(ac, 21), _mm256_set1_epi32(1));
+    __m256i r = _mm256_add_epi32(ac, _mm256_add_epi32(odd, _mm256_set1_epi32(0xFFFFF)));
+    __m256i nc = _mm256_sub_epi32(_mm256_srli_epi32(r, 21), _mm256_set1_epi32(448));
+    /* Subnormal range |x| < 2^-14: |x| + 2^7 rounds to a multiple of 2^-16 (2^7 * 2^-23). */
+    __m256 magic = _mm256_castsi256_ps(_mm256_set1_epi32(0x43000000)); /* 2^7 */
+    __m256i sc = _mm256_sub_epi32(_mm256_castps_si256(_mm256_add_ps(_mm256_castsi256_ps(a), magic)),
+                                  _mm256_set1_epi32(0x43000000));
+    __m256i is_sub = _mm256_cmpgt_epi32(_mm256_set1_epi32(0x38800000), a); /* a < 2^-14 */
+    __m256i code = _mm256_blendv_epi8(nc, sc, is_sub);
+    if (saturate) code = _mm256_min_epi32(code, _mm256_set1_epi32(0x7B));
+    __m256i is_nan = _mm256_cmpgt_epi32(a, _mm256_set1_epi32(0x7F800000));
+    code = _mm256_blendv_epi8(code, _mm256_set1_epi32(0x7E), is_nan);
+    return _mm256_or_si256(code, _mm256_srli_epi32(_mm256_andnot_si256(absmask, u), 24));
+}
+
+/* Four vectors of int32 codes -> 32 bytes in order (packs work per 128-bit lane: fix with vpermd). */
+FP8_AVX2 static inline __m256i pack32(__m256i c0, __m256i c1, __m256i c2, __m256i c3) {
+    __m256i p01 = _mm256_packus_epi32(c0, c1), p23 = _mm256_packus_epi32(c2, c3);
+    __m256i b = _mm256_packus_epi16(p01, p23);
+    return _mm256_permutevar8x32_epi32(b, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+}
+
+/* ---- decode helpers -------------------------------------------------------------------------- */
+
+/* 16 codes (zero-extended to 16 bits) -> binary16 patterns whose value is 2^-8 times the E4M3 value;
+ * NaN codes become the binary16 quiet NaN sign|0x7E00 (widens to sign|0x7FC00000, kept by the *2^8). */
+FP8_AVX2 static inline __m256i e4m3_to_h16(__m256i w) {
+    __m256i sign = _mm256_and_si256(_mm256_slli_epi16(w, 8), _mm256_set1_epi16((short)0x8000));
+    __m256i mag = _mm256_and_si256(w, _mm256_set1_epi16(0x7F));
+    __m256i h = _mm256_or_si256(sign, _mm256_slli_epi16(mag, 7));
+    __m256i is_nan = _mm256_cmpeq_epi16(mag, _mm256_set1_epi16(0x7F));
+    return _mm256_blendv_epi8(h, _mm256_or_si256(sign, _mm256_set1_epi16(0x7E00)), is_nan);
+}
+
+/* 16 E5M2 codes (zero-extended to 16 bits) -> binary16 patterns (exact: E5M2 is binary16's top byte). */
+FP8_AVX2 static inline __m256i e5m2_to_h16(__m256i w) { return _mm256_slli_epi16(w, 8); }
+
+/* Widen 16 binary16 patterns to float32, optionally times `scale`, and store 16 floats. */
+FP8_AVX2 static inline void store_h16(float *dst, __m256i h, __m256 scale, int use_scale) {
+    __m256 lo = _mm256_cvtph_ps(_mm256_castsi256_si128(h));
+    __m256 hi = _mm256_cvtph_ps(_mm256_extracti128_si256(h, 1));
+    if (use_scale) { lo = _mm256_mul_ps(lo, scale); hi = _mm256_mul_ps(hi, scale); }
+    _mm256_storeu_ps(dst, lo);
+    _mm256_storeu_ps(dst + 8, hi);
+}
+
+#endif /* FP8_AVX2_H */

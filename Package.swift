@@ -1,0 +1,50 @@
+// swift-tools-version: 5.9
+import PackageDescription
+
+let package = Package(
+    name: "FP8",
+    products: [
+        // MARK: - Public API
+        .library(name: "FP8", targets: ["FP8"]),
+    ],
+    targets: [
+        // MARK: - Library
+        // The Swift API: Float8E4M3 / Float8E5M2, bulk conversions, QuantizedMatrix, matmul.
+        .target(name: "FP8", dependencies: ["CFP8"], path: "Sources/FP8"),
+        // The C core, usable from C on its own (one public header: CSupport/include/fp8.h).
+        // SIMD is enabled per function and chosen at run time: no unsafeFlags, so the package can be
+        // a dependency.
+        .target(
+            name: "CFP8",
+            path: "CSupport",
+            sources: ["src"],
+            publicHeadersPath: "include",
+            linkerSettings: [.linkedLibrary("pthread", .when(platforms: [.linux]))]
+        ),
+
+        // MARK: - Implementation details shared by tests and the bench (not products)
+        // Independent Double-based oracles; never calls the library's converters.
+        .target(name: "FP8TestSupport", dependencies: ["FP8"], path: "Sources/FP8TestSupport"),
+        // OpenBLAS (Debian libopenblas-dev): the FP32 peer, for tests and the bench ONLY.
+        .systemLibrary(
+            name: "COpenBLAS",
+            path: "Benchmarks/COpenBLAS",
+            pkgConfig: "openblas",
+            providers: [.apt(["libopenblas-dev"])]
+        ),
+
+        // MARK: - Bench: `swift run -c release bench`
+        .executableTarget(
+            name: "bench",
+            dependencies: ["FP8", "CFP8", "FP8TestSupport", "COpenBLAS"],
+            path: "Benchmarks/bench"
+        ),
+
+        // MARK: - Tests: `swift test -c release`
+        .testTarget(
+            name: "FP8Tests",
+            dependencies: ["FP8", "CFP8", "FP8TestSupport", "COpenBLAS"],
+            path: "Tests/FP8Tests"
+        ),
+    ]
+)
