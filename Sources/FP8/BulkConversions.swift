@@ -1,0 +1,100 @@
+import CFP8
+
+/// Bulk conversions between `Float`/`Double` arrays and FP8 arrays, vectorised and threaded by the C
+/// core, bit-identical to the scalar conversions of ``FP8Scalar``.
+extension FP8Scalar {
+    /// Encodes `source` into FP8, rounding to nearest even once per element.
+    /// - Parameter saturating: clamp overflow and infinities to ±greatest finite (default `false`:
+    ///   OCP non-saturating, like ml_dtypes and PyTorch).
+    public static func encode(_ source: [Float], saturating: Bool = false) -> [Self] {
+        source.withUnsafeBufferPointer { src in
+            [Self](unsafeUninitializedCapacity: src.count) { dst, count in
+                try! encode(src, into: dst, saturating: saturating)  // sizes match by construction
+                count = src.count
+            }
+        }
+    }
+
+    /// Encodes `source` into the caller-owned `destination`, which must have the same count.
+    /// - Throws: ``FP8Error/sizeMismatch(expected:actual:)`` when the counts differ.
+    public static func encode(_ source: UnsafeBufferPointer<Float>, into destination: UnsafeMutableBufferPointer<Self>,
+                              saturating: Bool = false) throws {
+        guard source.count == destination.count else {
+            throw FP8Error.sizeMismatch(expected: source.count, actual: destination.count)
+        }
+        guard let s = source.baseAddress, let d = destination.baseAddress else { return }
+        try d.withMemoryRebound(to: UInt8.self, capacity: destination.count) { d8 in
+            try FP8Error.check(fp8_encode_f32(format.cValue, s, d8, source.count, saturating ? 1 : 0))
+        }
+    }
+
+    /// Encodes doubles, rounding each once directly from the `Double` (never through `Float`).
+    public static func encode(_ source: [Double], saturating: Bool = false) -> [Self] {
+        source.withUnsafeBufferPointer { src in
+            [Self](unsafeUninitializedCapacity: src.count) { dst, count in
+                if let s = src.baseAddress, let d = dst.baseAddress {
+                    d.withMemoryRebound(to: UInt8.self, capacity: src.count) { d8 in
+                        _ = fp8_encode_f64(format.cValue, s, d8, src.count, saturating ? 1 : 0)
+                    }
+                }
+                count = src.count
+            }
+        }
+    }
+
+    /// Encodes with stochastic rounding: each element rounds up to its upper FP8 neighbour with
+    /// probability equal to its distance from the lower neighbour divided by the gap, so the result
+    /// is unbiased in expectation. The draw for element `i` depends only on `(seed, i)`: identical
+    /// seeds give identical output for any thread count or kernel set.
+    public static func encodeStochastic(_ source: [Float], seed: UInt64, saturating: Bool = false) -> [Self] {
+        source.withUnsafeBufferPointer { src in
+            [Self](unsafeUninitializedCapacity: src.count) { dst, count in
+                if let s = src.baseAddress, let d = dst.baseAddress {
+                    d.withMemoryRebound(to: UInt8.self, capacity: src.count) { d8 in
+                        _ = fp8_encode_f32_stochastic(format.cValue, s, d8, src.count, saturating ? 1 : 0, seed)
+                    }
+                }
+                count = src.count
+            }
+        }
+    }
+
+    /// Decodes FP8 values to `Float` exactly.
+    public static func decode(_ source: [Self]) -> [Float] {
+        source.withUnsafeBufferPointer { src in
+            [Float](unsafeUninitializedCapacity: src.count) { dst, count in
+                try! decode(src, into: dst)  // sizes match by construction
+                count = src.count
+            }
+        }
+    }
+
+    /// Decodes into the caller-owned `destination`, which must have the same count.
+    /// - Throws: ``FP8Error/sizeMismatch(expected:actual:)`` when the counts differ.
+    public static func decode(_ source: UnsafeBufferPointer<Self>, into destination: UnsafeMutableBufferPointer<Float>) throws {
+        guard source.count == destination.count else {
+            throw FP8Error.sizeMismatch(expected: source.count, actual: destination.count)
+        }
+        guard let s = source.baseAddress, let d = destination.baseAddress else { return }
+        try s.withMemoryRebound(to: UInt8.self, capacity: source.count) { s8 in
+            try FP8Error.check(fp8_decode_f32(format.cValue, s8, d, source.count))
+        }
+    }
+}
+
+extension Array where Element == Float {
+    /// Decodes E4M3 values exactly.
+    public init(_ source: [Float8E4M3]) { self = Float8E4M3.decode(source) }
+    /// Decodes E5M2 values exactly.
+    public init(_ source: [Float8E5M2]) { self = Float8E5M2.decode(source) }
+}
+
+extension Array where Element == Float8E4M3 {
+    /// Encodes floats to E4M3, round to nearest even, non-saturating (see ``FP8Scalar/encode(_:saturating:)-(Float)``).
+    public init(_ source: [Float]) { self = Float8E4M3.encode(source) }
+}
+
+extension Array where Element == Float8E5M2 {
+    /// Encodes floats to E5M2, round to nearest even, non-saturating.
+    public init(_ source: [Float]) { self = Float8E5M2.encode(source) }
+}
