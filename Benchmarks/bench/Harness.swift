@@ -1,0 +1,153 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Command-line options of the bench.
+struct Options {
+    var quick = false
+    var jsonPath: String?
+    var sections: Set<String> = ["codec", "quant", "gemm"]
+
+    static func parse(_ args: [String]) -> Options {
+        var o = Options()
+        var i = 0
+        while i < args.count {
+            switch args[i] {
+            case "--quick": o.quick = true
+            case "--json":
+                i += 1
+                guard i < args.count else { fail("--json needs a file name") }
+                o.jsonPath = args[i]
+            case "--only":
+                i += 1
+                guard i < args.count else { fail("--only needs codec, quant or gemm (comma-separated)") }
+                o.sections = Set(args[i].split(separator: ",").map(String.init))
+            case "-h", "--help":
+                print("""
+                usage: bench [--quick] [--json FILE] [--only codec,quant,gemm]
+                  Measures FP8 codec, quantization and GEMM throughput and accuracy against OpenBLAS,
+                  memcpy and FP32/FP64 references in the same run. --quick keeps it under a minute.
+                """)
+                exit(0)
+            default: fail("unknown argument \(args[i]) (try --help)")
+            }
+            i += 1
+        }
+        return o
+    }
+}
+
+func fail(_ message: String) -> Never {
+    fputs("bench: \(message)\n", stderr)
+    exit(2)
+}
+
+/// Progress on stderr, so stdout stays the report.
+func progress(_ message: String) {
+    fputs("  .. \(message)\n", stderr)
+}
+
+/// Seconds on a monotonic clock.
+func now() -> Double {
+    var t = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &t)
+    return Double(t.tv_sec) + Double(t.tv_nsec) * 1e-9
+}
+
+/// Best (minimum) time of `body` over repetitions lasting about `budget` seconds in total
+/// (at least `minReps` and one warm-up call).
+func bestTime(budget: Double, minReps: Int = 3, _ body: () -> Void) -> Double {
+    body()  // warm-up: page faults, pool start, caches
+    var best = Double.infinity
+    let start = now()
+    var reps = 0
+    while reps < minReps || now() - start < budget {
+        let t0 = now()
+        body()
+        best = min(best, now() - t0)
+        reps += 1
+        if reps > 10_000 { break }
+    }
+    return best
+}
+
+/// Keeps the optimiser from deleting work whose result is otherwise unused.
+@inline(never)
+func blackHole<T>(_ x: T) { withExtendedLifetime(x) {} }
+
+/// One JSON record: ordered key/value pairs.
+struct Record {
+    var fields: [(String, Value)] = []
+    enum Value {
+        case string(String), number(Double), int(Int)
+    }
+    mutating func add(_ k: String, _ v: String) { fields.append((k, .string(v))) }
+    mutating func add(_ k: String, _ v: Double) { fields.append((k, .number(v))) }
+    mutating func add(_ k: String, _ v: Int) { fields.append((k, .int(v))) }
+
+    var json: String {
+        let body = fields.map { k, v -> String in
+            let value: String
+            switch v {
+            case .string(let s): value = "\"\(s.replacingAll("\"", with: "\\\""))\""
+            case .number(let d): value = d.isFinite ? "\(d)" : "null"
+            case .int(let i): value = "\(i)"
+            }
+            return "\"\(k)\": \(value)"
+        }
+        return "{" + body.joined(separator: ", ") + "}"
+    }
+}
+
+extension String {
+    func replacingAll(_ a: Character, with b: String) -> String {
+        var out = ""
+        for c in self { if c == a { out += b } else { out.append(c) } }
+        return out
+    }
+    func padded(_ n: Int) -> String { count >= n ? self : self + String(repeating: " ", count: n - count) }
+    func leftPadded(_ n: Int) -> String { count >= n ? self : String(repeating: " ", count: n - count) + self }
+}
+
+/// Fixed-point formatting without Foundation.
+func fmt(_ x: Double, _ digits: Int = 2) -> String {
+    guard x.isFinite else { return x.isNaN ? "nan" : (x > 0 ? "inf" : "-inf") }
+    var p = 1.0
+    for _ in 0..<digits { p *= 10 }
+    let r = (abs(x) * p).rounded()
+    let ip = Int(r / p), fp = Int(r - Double(ip) * p)
+    var fs = String(fp)
+    while fs.count < digits { fs = "0" + fs }
+    return (x < 0 && r != 0 ? "-" : "") + String(ip) + (digits > 0 ? "." + fs : "")
+}
+
+/// Scientific formatting with 2 significant decimals, e.g. 3.1e-07.
+func sci(_ x: Double) -> String {
+    guard x.isFinite, x != 0 else { return x == 0 ? "0" : fmt(x) }
+    var e = 0
+    var m = abs(x)
+    while m >= 10 { m /= 10; e += 1 }
+    while m < 1 { m *= 10; e -= 1 }
+    return (x < 0 ? "-" : "") + fmt(m, 1) + "e" + (e < 0 ? "-" : "+") + (abs(e) < 10 ? "0" : "") + String(abs(e))
+}
+
+/// A text table printed with aligned columns.
+struct Table {
+    let title: String
+    let header: [String]
+    var rows: [[String]] = []
+    init(_ title: String, _ header: [String]) { self.title = title; self.header = header }
+    mutating func add(_ row: [String]) { rows.append(row) }
+    func print() {
+        var widths = header.map(\.count)
+        for r in rows { for (i, c) in r.enumerated() { widths[i] = max(widths[i], c.count) } }
+        Swift.print("\n## \(title)\n")
+        Swift.print("| " + header.enumerated().map { $1.padded(widths[$0]) }.joined(separator: " | ") + " |")
+        Swift.print("|" + widths.map { String(repeating: "-", count: $0 + 2) }.joined(separator: "|") + "|")
+        for r in rows {
+            Swift.print("| " + r.enumerated().map { $1.leftPadded(widths[$0]) }.joined(separator: " | ") + " |")
+        }
+    }
+}
