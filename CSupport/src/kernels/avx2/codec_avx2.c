@@ -49,10 +49,8 @@ FP8_AVX2 static void decode_e4m3(const uint8_t *src, float *dst, size_t n) {
     const __m256 k256 = _mm256_set1_ps(256.0f);
     size_t i = 0;
     for (; i + 32 <= n; i += 32) {
-        __m256i w0 = _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(const void *)(src + i)));
-        __m256i w1 = _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(const void *)(src + i + 16)));
-        store_h16(dst + i, e4m3_to_h16(w0), k256, 1);
-        store_h16(dst + i + 16, e4m3_to_h16(w1), k256, 1);
+        store_h16(dst + i, e4m3s_to_h16(load16_e4m3s(src + i)), k256, 1);
+        store_h16(dst + i + 16, e4m3s_to_h16(load16_e4m3s(src + i + 16)), k256, 1);
     }
     for (; i < n; i++) dst[i] = fp8_decode1(FP8_E4M3, src[i]);
 }

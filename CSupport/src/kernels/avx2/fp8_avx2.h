@@ -63,14 +63,27 @@ FP8_AVX2 static inline __m256i pack32(__m256i c0, __m256i c1, __m256i c2, __m256
 
 /* ---- decode helpers -------------------------------------------------------------------------- */
 
-/* 16 codes (zero-extended to 16 bits) -> binary16 patterns whose value is 2^-8 times the E4M3 value;
- * NaN codes become the binary16 quiet NaN sign|0x7E00 (widens to sign|0x7FC00000, kept by the *2^8). */
+/* 16 E4M3 codes SIGN-extended to 16 bits (vpmovsxbw) -> binary16 patterns whose value is 2^-8 times
+ * the E4M3 value: (s << 7) puts the magnitude in bits 7-13 and copies of the sign in bits 14-15; the
+ * mask keeps bit 15. The NaN magnitude (0x3F80 after the shift) is turned into the binary16 quiet NaN
+ * sign|0x7E00 by an XOR with 0x4180; it widens to sign|0x7FC00000, which the *2^8 keeps.
+ * The empty asm stops clang from rewriting the NaN test into slower byte compares + lane-crossing
+ * widening (measured: 6.4 -> 9.7 G codes/s on Zen 3). */
+FP8_AVX2 static inline __m256i e4m3s_to_h16(__m256i s) {
+    __m256i h = _mm256_and_si256(_mm256_slli_epi16(s, 7), _mm256_set1_epi16((short)0xBF80));
+    __asm__("" : "+x"(h));
+    __m256i nan = _mm256_cmpeq_epi16(_mm256_and_si256(h, _mm256_set1_epi16(0x3F80)), _mm256_set1_epi16(0x3F80));
+    return _mm256_xor_si256(h, _mm256_and_si256(nan, _mm256_set1_epi16(0x4180)));
+}
+
+/* The same for codes ZERO-extended to 16 bits (vpmovzxbw): one extra shift moves the sign to bit 15. */
 FP8_AVX2 static inline __m256i e4m3_to_h16(__m256i w) {
-    __m256i sign = _mm256_and_si256(_mm256_slli_epi16(w, 8), _mm256_set1_epi16((short)0x8000));
-    __m256i mag = _mm256_and_si256(w, _mm256_set1_epi16(0x7F));
-    __m256i h = _mm256_or_si256(sign, _mm256_slli_epi16(mag, 7));
-    __m256i is_nan = _mm256_cmpeq_epi16(mag, _mm256_set1_epi16(0x7F));
-    return _mm256_blendv_epi8(h, _mm256_or_si256(sign, _mm256_set1_epi16(0x7E00)), is_nan);
+    return e4m3s_to_h16(_mm256_srai_epi16(_mm256_slli_epi16(w, 8), 8));
+}
+
+/* Load 16 E4M3 codes and sign-extend them for e4m3s_to_h16. */
+FP8_AVX2 static inline __m256i load16_e4m3s(const uint8_t *p) {
+    return _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(const void *)p));
 }
 
 /* 16 E5M2 codes (zero-extended to 16 bits) -> binary16 patterns (exact: E5M2 is binary16's top byte). */

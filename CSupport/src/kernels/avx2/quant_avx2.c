@@ -56,7 +56,7 @@ FP8_AVX2 static void scale_decode_avx2(fp8_format fmt, const uint8_t *q, float *
         if (s256 - s256 != 0.0f) { fp8_quant_scalar.scale_decode(fmt, q, x, n, scale); return; }
         const __m256 s = _mm256_set1_ps(s256);
         for (; i + 16 <= n; i += 16)
-            store_h16(x + i, e4m3_to_h16(_mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(const void *)(q + i)))), s, 1);
+            store_h16(x + i, e4m3s_to_h16(load16_e4m3s(q + i)), s, 1);
     } else {
         const __m256 s = _mm256_set1_ps(scale);
         for (; i + 16 <= n; i += 16)

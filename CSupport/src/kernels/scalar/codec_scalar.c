@@ -61,10 +61,36 @@ static inline uint8_t encode_fields(const fp8_traits *t, uint32_t sign, int64_t 
     return (uint8_t)(sign | code);
 }
 
+/*
+ * float32 fast path: the same steps specialised to 32-bit integers (branch-light, about 10x faster
+ * than the generic path; the generic one serves float64 and is the readable statement of the rules).
+ *   normal range: add half an FP8 ulp - 1 + the odd bit, shift; the exponent offset (127 - bias)
+ *                 comes off the code. |x| is first clamped to the first value past the max finite,
+ *                 so overflow (and Inf) produce a code just above max_code.
+ *   subnormal range: the significand with its implicit bit, shifted right with the same rounding.
+ */
+static inline uint8_t encode_f32_bits(const fp8_traits *t, uint32_t u, int saturate) {
+    uint32_t sign = (u >> 24) & 0x80, a = u & 0x7FFFFFFF, code;
+    if (a > 0x7F800000u) return (uint8_t)(sign | t->nan_code);
+    const unsigned shift = 23 - (unsigned)t->mbits;
+    const uint32_t min_normal = (uint32_t)(127 - t->bias + 1) << 23;
+    const uint32_t past_max = (((uint32_t)(127 - t->bias) << t->mbits) + t->max_code + 1) << shift;
+    if (a >= min_normal) {
+        uint32_t ac = a < past_max ? a : past_max;
+        uint32_t r = ac + ((1u << (shift - 1)) - 1) + ((ac >> shift) & 1);
+        code = (r >> shift) - ((uint32_t)(127 - t->bias) << t->mbits);
+    } else {
+        uint32_t e = a >> 23;
+        unsigned sh = 150 - (e ? e : 1) - (unsigned)(t->bias - 1 + t->mbits);
+        uint32_t sig = e ? ((a & 0x7FFFFF) | 0x800000) : (a & 0x7FFFFF);
+        code = sh >= 32 ? 0 : (sig + ((1u << (sh - 1)) - 1) + ((sig >> sh) & 1)) >> sh;
+    }
+    if (code > t->max_code) code = saturate ? t->max_code : t->ovf_code;
+    return (uint8_t)(sign | code);
+}
+
 uint8_t fp8_encode1(fp8_format fmt, float x, int saturate) {
-    uint32_t u = fp8_bits_from_f32(x);
-    return encode_fields(&k_traits[fmt], (u >> 24) & 0x80, (u >> 23) & 0xFF, u & 0x7FFFFF, 23, 127,
-                         ((u >> 23) & 0xFF) == 0xFF, saturate);
+    return encode_f32_bits(&k_traits[fmt], fp8_bits_from_f32(x), saturate);
 }
 
 uint8_t fp8_encode1_f64(fp8_format fmt, double x, int saturate) {
@@ -90,8 +116,19 @@ float fp8_decode1(fp8_format fmt, uint8_t c) {
     }
 }
 
+/* One loop per (format, mode) so the traits are compile-time constants in each. */
+#define DEFINE_ENCODE_LOOP(NAME, FMT, SAT)                                                   \
+    static void NAME(const float *src, uint8_t *dst, size_t n) {                             \
+        for (size_t i = 0; i < n; i++) dst[i] = encode_f32_bits(&k_traits[FMT], fp8_bits_from_f32(src[i]), SAT); \
+    }
+DEFINE_ENCODE_LOOP(encode_e4m3_rne, FP8_E4M3, 0)
+DEFINE_ENCODE_LOOP(encode_e4m3_sat, FP8_E4M3, 1)
+DEFINE_ENCODE_LOOP(encode_e5m2_rne, FP8_E5M2, 0)
+DEFINE_ENCODE_LOOP(encode_e5m2_sat, FP8_E5M2, 1)
+
 static void encode_scalar(fp8_format fmt, const float *src, uint8_t *dst, size_t n, int saturate) {
-    for (size_t i = 0; i < n; i++) dst[i] = fp8_encode1(fmt, src[i], saturate);
+    if (fmt == FP8_E4M3) (saturate ? encode_e4m3_sat : encode_e4m3_rne)(src, dst, n);
+    else (saturate ? encode_e5m2_sat : encode_e5m2_rne)(src, dst, n);
 }
 
 static void decode_scalar(fp8_format fmt, const uint8_t *src, float *dst, size_t n) {
