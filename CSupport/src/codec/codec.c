@@ -7,6 +7,8 @@
 /* Below this many elements one thread is faster than waking the pool. */
 #define PARALLEL_MIN ((size_t)1 << 18)
 #define CHUNK ((size_t)1 << 16)
+/* At or above this many elements the destination will not stay in cache: stream it. */
+#define STREAM_MIN ((size_t)1 << 22)
 
 static int check(int fmt, const void *src, const void *dst, size_t n) {
     if (!fp8_format_valid(fmt)) return FP8_ERR_BAD_FORMAT;
@@ -44,7 +46,9 @@ static void encode_task(void *ctx, size_t t) {
     job *j = ctx;
     size_t b, len;
     chunk_range(j, t, &b, &len);
-    j->ks->codec->encode(j->fmt, (const float *)j->src + b, (uint8_t *)j->dst + b, len, j->saturate);
+    const fp8_codec_kernels *k = j->ks->codec;
+    (j->n >= STREAM_MIN && k->encode_stream ? k->encode_stream : k->encode)(
+        j->fmt, (const float *)j->src + b, (uint8_t *)j->dst + b, len, j->saturate);
 }
 
 int fp8_encode_f32(fp8_format fmt, const float *src, uint8_t *dst, size_t n, int saturate) {
@@ -62,7 +66,9 @@ static void decode_task(void *ctx, size_t t) {
     job *j = ctx;
     size_t b, len;
     chunk_range(j, t, &b, &len);
-    j->ks->codec->decode(j->fmt, (const uint8_t *)j->src + b, (float *)j->dst + b, len);
+    const fp8_codec_kernels *k = j->ks->codec;
+    (j->n >= STREAM_MIN && k->decode_stream ? k->decode_stream : k->decode)(
+        j->fmt, (const uint8_t *)j->src + b, (float *)j->dst + b, len);
 }
 
 int fp8_decode_f32(fp8_format fmt, const uint8_t *src, float *dst, size_t n) {

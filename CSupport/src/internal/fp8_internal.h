@@ -40,6 +40,10 @@ static inline int fp8_format_valid(int fmt) { return fmt == FP8_E4M3 || fmt == F
 typedef struct fp8_codec_kernels {
     void (*encode)(fp8_format fmt, const float *src, uint8_t *dst, size_t n, int saturate);
     void (*decode)(fp8_format fmt, const uint8_t *src, float *dst, size_t n);
+    /* Optional (NULL = use the above): the same results written with non-temporal stores, for
+     * arrays much larger than the caches. */
+    void (*encode_stream)(fp8_format fmt, const float *src, uint8_t *dst, size_t n, int saturate);
+    void (*decode_stream)(fp8_format fmt, const uint8_t *src, float *dst, size_t n);
 } fp8_codec_kernels;
 
 /* Quantization building blocks over one contiguous row segment of a block. */

@@ -135,4 +135,4 @@ static void decode_scalar(fp8_format fmt, const uint8_t *src, float *dst, size_t
     for (size_t i = 0; i < n; i++) dst[i] = fp8_decode1(fmt, src[i]);
 }
 
-const fp8_codec_kernels fp8_codec_scalar = {encode_scalar, decode_scalar};
+const fp8_codec_kernels fp8_codec_scalar = {encode_scalar, decode_scalar, NULL, NULL};
