@@ -97,7 +97,7 @@ final class GemmTests: XCTestCase {
         for r in 0..<n { for c in 0..<k { bCodes[r * ldb + c] = b.codes[r * k + c] } }
         let exact = Reference.gemmNT(a.dequantized(), b.dequantized(), m: m, n: n, k: k)
         let c0 = gaussian((m - 1) * ldc + n, 5)
-        try forEachKernelSet { set in
+        forEachKernelSet { set in
             for (alpha, beta) in [(Float(1), Float(0)), (0.5, 0), (-2, 1.5), (1, 1)] {
                 var c = beta == 0 ? [Float](repeating: .nan, count: c0.count) : c0
                 let st = aCodes.withUnsafeBufferPointer { ap in
@@ -201,7 +201,7 @@ final class GemmTests: XCTestCase {
             XCTAssertThrowsError(try matmul(a, a, into: c, ldc: 3))
         }
         var c = [Float](repeating: 0, count: 64)
-        try a.withCMatrix { am in
+        a.withCMatrix { am in
             var bad = am.pointee
             XCTAssertEqual(fp8_gemm(am, am, 1, 0, &c, 3), FP8_ERR_BAD_SHAPE.rawValue, "ldc < N")
             XCTAssertEqual(fp8_gemm(nil, am, 1, 0, &c, 4), FP8_ERR_NULL_POINTER.rawValue)
@@ -216,7 +216,7 @@ final class GemmTests: XCTestCase {
             XCTAssertEqual(fp8_gemm(am, &bad, 1, 0, &c, 4), FP8_ERR_NULL_POINTER.rawValue)
             bad = am.pointee; bad.rows = Int.max / 4; bad.ld = 8
             XCTAssertEqual(fp8_gemm(am, &bad, 1, 0, &c, Int.max / 4), FP8_ERR_SIZE_OVERFLOW.rawValue)
-            try b.withCMatrix { bm in
+            b.withCMatrix { bm in
                 XCTAssertEqual(fp8_gemm(am, bm, 1, 0, &c, 4), FP8_ERR_BAD_SHAPE.rawValue, "K mismatch")
             }
             XCTAssertEqual(fp8_gemm_f32a(2, nil, 8, am, 1, 0, &c, 4), FP8_ERR_NULL_POINTER.rawValue)

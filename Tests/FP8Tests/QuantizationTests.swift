@@ -144,14 +144,20 @@ final class QuantizationTests: XCTestCase {
         XCTAssertEqual(fp8_quantize_f32(FP8_E4M3, x, 4, 8, 8, 1, 4, FP8_SCALE_AMAX, nil, 8, &s), FP8_ERR_NULL_POINTER.rawValue)
         XCTAssertEqual(fp8_quantize_f32(FP8_E4M3, x, 4, 8, 8, 1, 4, FP8_SCALE_AMAX, &q, 8, nil), FP8_ERR_NULL_POINTER.rawValue)
         XCTAssertEqual(fp8_quantize_f32(FP8_E4M3, nil, 0, 8, 8, 1, 4, FP8_SCALE_AMAX, nil, 8, nil), 0, "empty is fine")
-        var m = fp8_matrix(format: FP8_E4M3, rows: 4, cols: 8, ld: 8, data: q, scales: s, block_rows: 1, block_cols: 4)
-        XCTAssertEqual(fp8_dequantize_f32(&m, &x, 8), 0)
-        XCTAssertEqual(fp8_dequantize_f32(&m, &x, 7), FP8_ERR_BAD_SHAPE.rawValue)
-        XCTAssertEqual(fp8_dequantize_f32(nil, &x, 8), FP8_ERR_NULL_POINTER.rawValue)
-        m.block_cols = 0
-        XCTAssertEqual(fp8_dequantize_f32(&m, &x, 8), FP8_ERR_BAD_SHAPE.rawValue)
-        m.block_cols = 4; m.ld = 3
-        XCTAssertEqual(fp8_dequantize_f32(&m, &x, 8), FP8_ERR_BAD_SHAPE.rawValue)
+        q.withUnsafeBufferPointer { qp in
+            s.withUnsafeBufferPointer { sp in
+                var m = fp8_matrix(format: FP8_E4M3, rows: 4, cols: 8, ld: 8, data: qp.baseAddress, scales: sp.baseAddress,
+                                   block_rows: 1, block_cols: 4)
+                XCTAssertEqual(fp8_dequantize_f32(&m, &x, 8), 0)
+                XCTAssertEqual(fp8_dequantize_f32(&m, &x, 7), FP8_ERR_BAD_SHAPE.rawValue)
+                XCTAssertEqual(fp8_dequantize_f32(nil, &x, 8), FP8_ERR_NULL_POINTER.rawValue)
+                m.block_cols = 0
+                XCTAssertEqual(fp8_dequantize_f32(&m, &x, 8), FP8_ERR_BAD_SHAPE.rawValue)
+                m.block_cols = 4
+                m.ld = 3
+                XCTAssertEqual(fp8_dequantize_f32(&m, &x, 8), FP8_ERR_BAD_SHAPE.rawValue)
+            }
+        }
         // Swift-side errors.
         XCTAssertThrowsError(try QuantizedMatrix(quantizing: [1, 2, 3], rows: 2, cols: 2, granularity: .row))
         XCTAssertThrowsError(try QuantizedMatrix(quantizing: [1, 2], rows: 1, cols: 2, granularity: .tile(0)))
@@ -198,7 +204,7 @@ final class QuantizationTests: XCTestCase {
     func testKernelSetsAndThreadCountsAgreeBitForBit() throws {
         let rows = 1031, cols = 1153  // > one thread task, ragged edges
         var x = data(rows: rows, cols: cols, seed: 5)
-        x[7] = 1e-42
+        x[7] = Float.leastNonzeroMagnitude * 700  // a float32 subnormal
         var results: [[UInt8]] = [], scales: [[Float]] = []
         try forEachKernelSet { _ in
             for threads in [1, 2, 3] {
@@ -230,8 +236,9 @@ final class QuantizationTests: XCTestCase {
     }
 
     func testErrorMetrics() {
-        XCTAssertEqual(ErrorMetrics.normwiseRelativeError([3, 4], reference: [3, 4]), 0)
-        XCTAssertEqual(ErrorMetrics.normwiseRelativeError([3, 5], reference: [3, 4]), 0.2, accuracy: 1e-15)
+        XCTAssertEqual(ErrorMetrics.normwiseRelativeError([3, 4], reference: [3, 4] as [Float]), 0)
+        XCTAssertEqual(ErrorMetrics.normwiseRelativeError([3, 5], reference: [3, 4] as [Float]), 0.2, accuracy: 1e-15)
+        XCTAssertEqual(ErrorMetrics.normwiseRelativeError([3, 5], reference: [3, 4] as [Double]), 0.2, accuracy: 1e-15)
         XCTAssertEqual(ErrorMetrics.maxAbsError([1, 5], reference: [1.5, 4]), 1)
         XCTAssertEqual(ErrorMetrics.sqnr([3, 5], reference: [3, 4]), 10 * log10(25.0), accuracy: 1e-12)
         XCTAssertEqual(ErrorMetrics.calcDiff([1, 2], [1, 2]), 0, accuracy: 1e-15)

@@ -1,0 +1,39 @@
+/* C smoke test and README example: the C target used on its own, built with plain cc.
+ *   cc -O2 -shared -fPIC -ICSupport/include $(find CSupport/src -name '*.c') -lpthread -o libfp8.so
+ *   cc -O2 -ICSupport/include Tests/C/example.c -L. -lfp8 -Wl,-rpath,. -o example && ./example   */
+#include <fp8.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+int main(void) {
+    /* Round-trip a few values through E4M3: 464 is a tie that rounds to 448, 465 overflows. */
+    const float x[4] = {0.1f, -431.99997f, 464.0f, 465.0f};
+    uint8_t q[4];
+    float back[4];
+    if (fp8_encode_f32(FP8_E4M3, x, q, 4, /*saturate=*/0) != FP8_OK) return 1;
+    fp8_decode_f32(FP8_E4M3, q, back, 4);
+    for (int i = 0; i < 4; i++) printf("%g -> 0x%02X -> %g\n", x[i], q[i], back[i]);
+    if (q[2] != 0x7E || q[3] != 0x7F) return 2;
+
+    /* DeepSeek-V3 style GEMM: A [M,K] in 1x128 tiles, B [N,K] in 128x128 blocks, C = A B^T. */
+    enum { M = 4, N = 130, K = 256 };
+    float *a = malloc(sizeof(float) * M * K), *b = malloc(sizeof(float) * N * K), *c = malloc(sizeof(float) * M * N);
+    uint8_t *qa = malloc(M * K), *qb = malloc(N * K);
+    float sa[M * 2], sb[2 * 2];
+    for (int i = 0; i < M * K; i++) a[i] = sinf((float)i);
+    for (int i = 0; i < N * K; i++) b[i] = cosf((float)i * 0.7f);
+    if (fp8_quantize_f32(FP8_E4M3, a, M, K, K, 1, 128, FP8_SCALE_AMAX, qa, K, sa) ||
+        fp8_quantize_f32(FP8_E4M3, b, N, K, K, 128, 128, FP8_SCALE_AMAX, qb, K, sb)) return 3;
+    fp8_matrix ma = {FP8_E4M3, M, K, K, qa, sa, 1, 128}, mb = {FP8_E4M3, N, K, K, qb, sb, 128, 128};
+    int st = fp8_gemm(&ma, &mb, 1.0f, 0.0f, c, N);
+    if (st != FP8_OK) { printf("fp8_gemm: %s\n", fp8_status_string(st)); return 4; }
+    double ref = 0;
+    for (int k = 0; k < K; k++) ref += (double)a[k] * b[k];
+    printf("C[0][0] = %g (unquantized %g), kernels %s, %d threads\n", c[0], ref, fp8_kernels(), fp8_num_threads());
+    if (fabs(c[0] - ref) > 0.05 * (fabs(ref) + 1)) return 5;
+    /* Bad arguments get a status, never a crash. */
+    if (fp8_encode_f32((fp8_format)9, x, q, 4, 0) != FP8_ERR_BAD_FORMAT) return 6;
+    free(a); free(b); free(c); free(qa); free(qb);
+    return 0;
+}
