@@ -55,6 +55,10 @@ typedef struct fp8_quant_kernels {
     void (*scale_encode)(fp8_format fmt, const float *x, uint8_t *q, size_t n, float inv_scale);
     /* x[i] = decode(q[i]) * scale (one float32 multiply). Also used by GEMM packing. */
     void (*scale_decode)(fp8_format fmt, const uint8_t *q, float *x, size_t n, float scale);
+    /* NULL if the kernels' bits never depend on the floating-point environment; otherwise returns 1
+     * when the calling thread's environment is one they are exact in (the driver checks once per
+     * call and uses the scalar set if not; the pool runs workers in the caller's environment). */
+    int (*fp_env_ok)(void);
 } fp8_quant_kernels;
 
 struct fp8_gemm_kernels; /* defined in gemm/gemm_kernels.h */

@@ -29,6 +29,32 @@ static int g_pending;         /* of those, how many have not finished */
 static int g_started;         /* workers started so far */
 
 static _Thread_local int t_in_pool;
+
+/* The caller's floating-point control state, applied by the workers for each job so that every task
+ * runs in the environment the caller chose (rounding mode, FTZ/DAZ), wherever it runs. */
+typedef struct fp_state { unsigned v; } fp_state;
+static fp_state g_fp;
+static fp_state fp_get(void) {
+    fp_state s = {0};
+#if defined(__x86_64__)
+    __asm__ volatile("stmxcsr %0" : "=m"(s.v));
+#elif defined(__aarch64__)
+    unsigned long r;
+    __asm__ volatile("mrs %0, fpcr" : "=r"(r));
+    s.v = (unsigned)r;
+#endif
+    return s;
+}
+static void fp_set(fp_state s) {
+#if defined(__x86_64__)
+    __asm__ volatile("ldmxcsr %0" : : "m"(s.v));
+#elif defined(__aarch64__)
+    unsigned long r = s.v;
+    __asm__ volatile("msr fpcr, %0" : : "r"(r));
+#else
+    (void)s;
+#endif
+}
 static unsigned long g_start_gen[FP8_MAX_THREADS]; /* g_gen when worker i was created (under g_mu) */
 
 static _Atomic int g_nthreads; /* 0 = not yet initialised */
@@ -75,6 +101,7 @@ static void *worker_main(void *arg) {
         if (id > g_job_workers) continue;
         fp8_task_fn fn = g_fn;
         void *ctx = g_ctx;
+        fp_set(g_fp);
         size_t ntasks = g_ntasks;
         pthread_mutex_unlock(&g_mu);
         run_tasks(fn, ctx, ntasks);
@@ -107,6 +134,7 @@ void fp8_parallel_for(size_t ntasks, fp8_task_fn fn, void *ctx) {
     int workers = (int)want - 1 < g_started ? (int)want - 1 : g_started;
     g_fn = fn;
     g_ctx = ctx;
+    g_fp = fp_get();
     g_ntasks = ntasks;
     atomic_store(&g_next, 0);
     g_job_workers = workers;

@@ -42,8 +42,8 @@ FP8_AVX2 static uint32_t amax_bits_avx2(const float *x, size_t n) {
 DEFINE_SCALE_ENCODE(scale_encode_e4m3, enc8_e4m3, FP8_E4M3)
 DEFINE_SCALE_ENCODE(scale_encode_e5m2, enc8_e5m2, FP8_E5M2)
 
+/* Called per tile, so the MXCSR check lives in fp_env_ok_avx2, once per driver call. */
 static void scale_encode_avx2(fp8_format fmt, const float *x, uint8_t *q, size_t n, float inv_scale) {
-    if ((_mm_getcsr() & 0x6000) != 0) { fp8_quant_scalar.scale_encode(fmt, x, q, n, inv_scale); return; }
     (fmt == FP8_E4M3 ? scale_encode_e4m3 : scale_encode_e5m2)(x, q, n, inv_scale);
 }
 
@@ -65,6 +65,9 @@ FP8_AVX2 static void scale_decode_avx2(fp8_format fmt, const uint8_t *q, float *
     for (; i < n; i++) x[i] = fp8_decode1(fmt, q[i]) * scale;
 }
 
-const fp8_quant_kernels fp8_quant_avx2 = {amax_bits_avx2, scale_encode_avx2, scale_decode_avx2};
+/* The subnormal-range magic-number add in enc8_* needs round-to-nearest (MXCSR.RC = 0). */
+static int fp_env_ok_avx2(void) { return (_mm_getcsr() & 0x6000) == 0; }
+
+const fp8_quant_kernels fp8_quant_avx2 = {amax_bits_avx2, scale_encode_avx2, scale_decode_avx2, fp_env_ok_avx2};
 
 #endif /* FP8_HAVE_X86 */
