@@ -59,7 +59,19 @@ typedef struct fp8_quant_kernels {
      * when the calling thread's environment is one they are exact in (the driver checks once per
      * call and uses the scalar set if not; the pool runs workers in the caller's environment). */
     int (*fp_env_ok)(void);
+    /* Optional (NULL = the driver uses amax_bits + scale_encode per tile). 1 x bc tiles of one row
+     * segment, fused so each tile is read from memory once: x[0, n) is cut into tiles of bc elements
+     * (the last may be partial); tile t gets scales[t] = fp8_rule_scale(fmt, rule, amax_bits(tile))
+     * and q[i] = encode_saturating(x[i] * (1.0f / scales[t])), the same bits as the unfused path.
+     * A tile holding NaN or Inf is skipped (its scale and codes are left untouched) and the return
+     * value is then 1, else 0. Only called when fp8_quantize_tiles_bc_ok(bc). */
+    int (*quantize_tiles)(fp8_format fmt, fp8_scale_rule rule, const float *x, uint8_t *q, size_t n,
+                          size_t bc, float *scales);
 } fp8_quant_kernels;
+
+/* The tile widths quantize_tiles must handle: a whole number of 32-element (4-vector) groups up to
+ * 128, so a tile fits in 16 AVX2 registers (1 x 128 DeepSeek activations, 1 x 32 MX). */
+static inline int fp8_quantize_tiles_bc_ok(size_t bc) { return bc % 32 == 0 && bc <= 128 && bc > 0; }
 
 struct fp8_gemm_kernels; /* defined in gemm/gemm_kernels.h */
 

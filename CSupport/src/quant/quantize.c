@@ -5,7 +5,8 @@
  * Each block is done in one go while it is in cache: amax over its row segments (kernel amax_bits),
  * the scale from the rule (scale_rules.h), then scale_encode of each row segment with 1/s. For
  * 1 x 128 tiles a segment is 512 B, so the encode reads it from L1 right after the amax: x is read
- * from memory once. Two schedules over the thread pool (results never depend on either):
+ * from memory once. For 1 x bc tiles a kernel set may instead provide quantize_tiles, which does all
+ * three steps per tile from registers (used when fp8_quantize_tiles_bc_ok(bc)). Two schedules over the thread pool (results never depend on either):
  *  - fused (the usual case): each task owns whole blocks, a range of block-rows (or of block columns
  *    within one block-row) holding at least FP8_QUANT_TASK_MIN elements; for 1 x bc tiles a task is
  *    simply a range of whole rows.
@@ -35,6 +36,7 @@ typedef struct qjob {
     fp8_grid g;
     const fp8_quant_kernels *k;
     size_t task_brows, task_bcols, ntc; /* fused schedule: block-rows and block-cols per task */
+    int fused_tiles;                    /* 1 x bc tiles go to k->quantize_tiles */
     atomic_int bad;                     /* set when some block holds NaN or Inf */
 } qjob;
 
@@ -86,8 +88,9 @@ static void quantize_block(qjob *j, size_t bi, size_t bj) {
 }
 
 /*
- * Blocks [bj0, bj1) of row r when block_rows = 1 (1 x bc tiles, per-row, MX): the steps of
- * quantize_block with the per-block bookkeeping hoisted, as tiles can be as small as 32 elements.
+ * Blocks [bj0, bj1) of row r when block_rows = 1 (1 x bc tiles, per-row, MX): the kernel set's
+ * fused quantize_tiles when it has one for this bc; otherwise the steps of quantize_block with the
+ * per-block bookkeeping hoisted, as tiles can be as small as 32 elements.
  *  - Software-pipelined by one tile: the amax of tile bj + 1 (memory-bound: the first touch of its
  *    4*bc bytes) is issued before tile bj is encoded (compute-bound, from L1), so the two overlap.
  *    Measured on 1 x 128 tiles: about 10% faster than one tile at a time; computing the next tile's
@@ -103,6 +106,14 @@ static void quantize_tile_row(qjob *j, size_t r, size_t bj0, size_t bj1) {
     uint8_t *q = j->q + r * j->ldq;
     float *scales = j->scales + r * j->g.nbc;
     const size_t bc = j->g.bc, cols = j->g.cols;
+    if (j->fused_tiles) {
+        /* The kernel set's fused loop: each tile read once, into registers (AVX2, 4096 x 4096,
+         * 1 x 128: about 10% faster than the pipelined two-call loop below; 1 x 32 MX: about 13%).
+         * Same bits, same skip of bad tiles. */
+        size_t c0 = bj0 * bc, c1 = fp8_min_size(bj1 * bc, cols);
+        if (k->quantize_tiles(j->fmt, j->rule, x + c0, q + c0, c1 - c0, bc, scales + bj0)) mark_bad(j);
+        return;
+    }
     size_t run_c0 = 0, run_n = 0; /* pending columns [run_c0, run_c0 + run_n) share run_s */
     float run_s = 0.0f;
     uint32_t next = k->amax_bits(x + bj0 * bc, fp8_min_size(bc, cols - bj0 * bc));
@@ -280,6 +291,7 @@ int fp8_quantize_f32_ex(fp8_format fmt, const float *x, size_t rows, size_t cols
     j.scales = scales;
     j.k = fp8_active_kernels()->quant;
     if (j.k->fp_env_ok && !j.k->fp_env_ok()) j.k = &fp8_quant_scalar;
+    j.fused_tiles = block_rows == 1 && j.k->quantize_tiles && fp8_quantize_tiles_bc_ok(block_cols);
     atomic_init(&j.bad, 0);
 
     size_t ntasks = plan_fused(&j);

@@ -54,6 +54,57 @@ FP8_AVX2 static inline __m256i enc8_e5m2(__m256i u, int saturate) {
     return _mm256_or_si256(code, _mm256_srli_epi32(_mm256_andnot_si256(absmask, u), 24));
 }
 
+/*
+ * Saturating encodes for inputs that are never NaN (quantization: a finite x times a finite 1/s; an
+ * overflow to +-Inf is fine), returning the MAGNITUDE code only (0..max finite code; the sign is put
+ * back by pack32_signed). Clamping |x| at the max finite itself (448 = 0x43E00000, 57344 =
+ * 0x47600000) yields exactly the max-finite code, which is what saturation gives for everything at
+ * or above it, so the code clamp and NaN fix-up of enc8_*(u, 1) are not needed: with the sign added
+ * back the result equals enc8_*(u, 1) for every non-NaN u (checked on all 2^32 inputs). The exponent
+ * offset (960 << 20, 448 << 21) is folded into the rounding constant: in the normal range
+ * ac >= 2^-6 (2^-14) keeps the sum non-negative, and below it the subnormal code is selected anyway.
+ * The selection uses blendv_ps, which reads only the sign of a - min_normal (no compare needed).
+ */
+FP8_AVX2 static inline __m256i enc8_e4m3_satnn_mag(__m256i u) {
+    __m256i a = _mm256_and_si256(u, _mm256_set1_epi32(0x7FFFFFFF));
+    __m256i ac = _mm256_min_epi32(a, _mm256_set1_epi32(0x43E00000)); /* 448.0f */
+    __m256i odd = _mm256_and_si256(_mm256_srli_epi32(ac, 20), _mm256_set1_epi32(1));
+    __m256i r = _mm256_add_epi32(ac, _mm256_add_epi32(odd, _mm256_set1_epi32(0x7FFFF - (960 << 20))));
+    __m256i nc = _mm256_srli_epi32(r, 20);
+    __m256 magic = _mm256_castsi256_ps(_mm256_set1_epi32(0x46800000)); /* 2^14, as in enc8_e4m3 */
+    __m256i sc = _mm256_sub_epi32(_mm256_castps_si256(_mm256_add_ps(_mm256_castsi256_ps(a), magic)),
+                                  _mm256_set1_epi32(0x46800000));
+    __m256i is_sub = _mm256_sub_epi32(a, _mm256_set1_epi32(0x3C800000)); /* negative iff a < 2^-6 */
+    return _mm256_castps_si256(_mm256_blendv_ps(_mm256_castsi256_ps(nc), _mm256_castsi256_ps(sc),
+                                                _mm256_castsi256_ps(is_sub)));
+}
+
+FP8_AVX2 static inline __m256i enc8_e5m2_satnn_mag(__m256i u) {
+    __m256i a = _mm256_and_si256(u, _mm256_set1_epi32(0x7FFFFFFF));
+    __m256i ac = _mm256_min_epi32(a, _mm256_set1_epi32(0x47600000)); /* 57344.0f */
+    __m256i odd = _mm256_and_si256(_mm256_srli_epi32(ac, 21), _mm256_set1_epi32(1));
+    __m256i r = _mm256_add_epi32(ac, _mm256_add_epi32(odd, _mm256_set1_epi32(0xFFFFF - (448 << 21))));
+    __m256i nc = _mm256_srli_epi32(r, 21);
+    __m256 magic = _mm256_castsi256_ps(_mm256_set1_epi32(0x43000000)); /* 2^7, as in enc8_e5m2 */
+    __m256i sc = _mm256_sub_epi32(_mm256_castps_si256(_mm256_add_ps(_mm256_castsi256_ps(a), magic)),
+                                  _mm256_set1_epi32(0x43000000));
+    __m256i is_sub = _mm256_sub_epi32(a, _mm256_set1_epi32(0x38800000)); /* negative iff a < 2^-14 */
+    return _mm256_castps_si256(_mm256_blendv_ps(_mm256_castsi256_ps(nc), _mm256_castsi256_ps(sc),
+                                                _mm256_castsi256_ps(is_sub)));
+}
+
+/* pack32 of four vectors of magnitude codes (0..0x7F) with the signs of the four float32 bit
+ * vectors u0..u3 they came from: the signed-saturating packs keep each int32's sign in the sign of
+ * its byte, and share the lane order of the unsigned packs, so one permute serves both. Fewer ops
+ * than a per-vector shift + OR of the sign. */
+FP8_AVX2 static inline __m256i pack32_signed(__m256i c0, __m256i c1, __m256i c2, __m256i c3,
+                                             __m256i u0, __m256i u1, __m256i u2, __m256i u3) {
+    __m256i m = _mm256_packus_epi16(_mm256_packus_epi32(c0, c1), _mm256_packus_epi32(c2, c3));
+    __m256i s = _mm256_packs_epi16(_mm256_packs_epi32(u0, u1), _mm256_packs_epi32(u2, u3));
+    __m256i b = _mm256_or_si256(m, _mm256_and_si256(s, _mm256_set1_epi8((char)0x80)));
+    return _mm256_permutevar8x32_epi32(b, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+}
+
 /* Four vectors of int32 codes -> 32 bytes in order (packs work per 128-bit lane: fix with vpermd). */
 FP8_AVX2 static inline __m256i pack32(__m256i c0, __m256i c1, __m256i c2, __m256i c3) {
     __m256i p01 = _mm256_packus_epi32(c0, c1), p23 = _mm256_packus_epi32(c2, c3);

@@ -75,6 +75,6 @@ static void scale_decode_neon(fp8_format fmt, const uint8_t *q, float *x, size_t
     (fmt == FP8_E4M3 ? scale_decode_e4m3 : scale_decode_e5m2)(q, x, n, scale);
 }
 
-const fp8_quant_kernels fp8_quant_neon = {amax_bits_neon, scale_encode_neon, scale_decode_neon, NULL};
+const fp8_quant_kernels fp8_quant_neon = {amax_bits_neon, scale_encode_neon, scale_decode_neon, NULL, NULL};
 
 #endif /* FP8_HAVE_NEON */

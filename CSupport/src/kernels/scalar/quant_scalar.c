@@ -18,4 +18,4 @@ static void scale_decode_scalar(fp8_format fmt, const uint8_t *q, float *x, size
     for (size_t i = 0; i < n; i++) x[i] = fp8_decode1(fmt, q[i]) * scale;
 }
 
-const fp8_quant_kernels fp8_quant_scalar = {amax_bits_scalar, scale_encode_scalar, scale_decode_scalar, NULL};
+const fp8_quant_kernels fp8_quant_scalar = {amax_bits_scalar, scale_encode_scalar, scale_decode_scalar, NULL, NULL};
