@@ -17,7 +17,7 @@ int main(void) {
     if (q[2] != 0x7E || q[3] != 0x7F) return 2;
 
     /* DeepSeek-V3 style GEMM: A [M,K] in 1x128 tiles, B [N,K] in 128x128 blocks, C = A B^T. */
-    enum { M = 4, N = 130, K = 256 };
+    enum { M = 20, N = 130, K = 256 }; /* M > 16: the packed (micro-kernel) path */
     float *a = malloc(sizeof(float) * M * K), *b = malloc(sizeof(float) * N * K), *c = malloc(sizeof(float) * M * N);
     uint8_t *qa = malloc(M * K), *qb = malloc(N * K);
     float sa[M * 2], sb[2 * 2];
@@ -28,12 +28,24 @@ int main(void) {
     fp8_matrix ma = {FP8_E4M3, M, K, K, qa, sa, 1, 128}, mb = {FP8_E4M3, N, K, K, qb, sb, 128, 128};
     int st = fp8_gemm(&ma, &mb, 1.0f, 0.0f, c, N);
     if (st != FP8_OK) { printf("fp8_gemm: %s\n", fp8_status_string(st)); return 4; }
-    double ref = 0;
-    for (int k = 0; k < K; k++) ref += (double)a[k] * b[k];
-    printf("C[0][0] = %g (unquantized %g), kernels %s, %d threads\n", c[0], ref, fp8_kernels(), fp8_num_threads());
-    if (fabs(c[0] - ref) > 0.05 * (fabs(ref) + 1)) return 5;
+    /* Check every element against a double product of the DEQUANTIZED operands (what the GEMM computes). */
+    float *da = malloc(sizeof(float) * M * K), *db = malloc(sizeof(float) * N * K);
+    if (fp8_dequantize_f32(&ma, da, K) || fp8_dequantize_f32(&mb, db, K)) return 5;
+    double worst = 0, unq = 0;
+    for (int i = 0; i < M; i++)
+        for (int j = 0; j < N; j++) {
+            double ref = 0, scale = 0;
+            for (int k = 0; k < K; k++) { ref += (double)da[i * K + k] * db[j * K + k]; scale += fabs((double)da[i * K + k] * db[j * K + k]); }
+            double err = fabs(c[i * N + j] - ref) / scale;
+            if (!(err <= worst)) worst = err != err ? 1e300 : err; /* a NaN counts as the worst */
+        }
+    for (int k = 0; k < K; k++) unq += (double)a[k] * b[k];
+    printf("C[0][0] = %g (unquantized inputs give %g); max error %.1e of sum|a*b|; kernels %s, %d threads\n",
+           c[0], unq, worst, fp8_kernels(), fp8_num_threads());
+    if (!(worst < 1e-5)) return 6;
+    free(da); free(db);
     /* Bad arguments get a status, never a crash. */
-    if (fp8_encode_f32((fp8_format)9, x, q, 4, 0) != FP8_ERR_BAD_FORMAT) return 6;
+    if (fp8_encode_f32((fp8_format)9, x, q, 4, 0) != FP8_ERR_BAD_FORMAT) return 7;
     free(a); free(b); free(c); free(qa); free(qb);
     return 0;
 }

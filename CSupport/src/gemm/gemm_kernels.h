@@ -1,10 +1,69 @@
-/* gemm_kernels.h - NOT API. The GEMM part of a kernel set (placeholder until the GEMM lands). */
+/*
+ * gemm_kernels.h - NOT API. The GEMM part of a kernel set: register-tile sizes, cache-block sizes and
+ * the hot loops the portable drivers in gemm/ call.
+ *
+ * Large M (the packed, BLIS-style path; gemm_loops.c):
+ *   The drivers pack decode(q) * scale into float slivers (gemm_pack.c): A as [k][mr] slivers of mr
+ *   rows, B as [k][nr] slivers of nr rows, zero-padded to full slivers. `ukr` multiplies one A sliver
+ *   by one B sliver over kc steps (plain FP32 FMA) and updates one mr x nr tile of C.
+ * Small M (M <= small_m_max; gemm_small_m.c):
+ *   B is streamed once, decoded inline; A is prepared once by the driver (see small_a_width).
+ */
 #ifndef FP8_GEMM_KERNELS_H
 #define FP8_GEMM_KERNELS_H
 #include "../internal/fp8_internal.h"
 
+/*
+ * Micro-kernel: for i < mr, j < nr, with acc = sum over k < kc (in increasing k, one accumulator per
+ * element) of a[k*mr + i] * b[k*nr + j]:
+ *   beta == 0: c[i*ldc + j] = alpha * acc          (C is never read)
+ *   otherwise: c[i*ldc + j] = alpha * acc + beta * c[i*ldc + j]
+ * The arithmetic of an element must not depend on the other elements of the tile (the drivers rely on
+ * it to give the same bits whatever the thread split). a and b are 64-byte aligned. kc may be 0.
+ */
+typedef void (*fp8_gemm_ukr_fn)(size_t kc, const float *a, const float *b, float *c, size_t ldc,
+                                float alpha, float beta);
+
+/* Interleave: dst[k*r + i] = src[i*lds + k] for i < rows, k < kc; rows <= i < r are set to 0. */
+typedef void (*fp8_gemm_interleave_fn)(const float *src, size_t lds, size_t rows, size_t kc,
+                                       float *dst, size_t r);
+
+/* One small-M product as seen by a small-M kernel (filled by gemm_small_m.c). */
+typedef struct fp8_gemm_small_job {
+    size_t m, k;                 /* M <= small_m_max, K > 0 */
+    /* A prepared by the driver, already dequantized (scales folded):
+     *   small_a_width(m) == 0: rows, a[i*lda + k], i < m (lda >= k);
+     *   small_a_width(m) == w: interleaved, a[k*w + i], rows m..w-1 zero (lda unused). */
+    const float *a;
+    size_t lda;
+    /* B: codes [n, k] with leading dimension ldb, scales [ceil(n/bbr), nbc] row-major. */
+    fp8_format bfmt;
+    const uint8_t *b;
+    size_t ldb;
+    const float *bscales;
+    size_t bbr, bbc, bnbc;
+    float alpha, beta;           /* beta == 0: C is never read */
+    float *c;
+    size_t ldc;
+    const fp8_quant_kernels *quant; /* of the same kernel set */
+} fp8_gemm_small_job;
+
+/* Computes C[0..m, j0..j1) of a small-M job: every element with the same arithmetic whatever j0, j1
+ * (so the result never depends on how the drivers split N). The kernel chooses how B's scales enter
+ * (folded per element, or applied once per block segment to a partial sum), within the documented
+ * error bound; results must be NaN wherever a NaN code contributes. */
+typedef void (*fp8_gemm_small_fn)(const fp8_gemm_small_job *job, size_t j0, size_t j1);
+
 typedef struct fp8_gemm_kernels {
-    int mr, nr;
+    size_t mr, nr;               /* register tile of ukr */
+    size_t mc, kc, nc;           /* cache blocks (upper bounds; the drivers balance them) */
+    fp8_gemm_ukr_fn ukr;
+    fp8_gemm_interleave_fn interleave;
+    /* Small-M path (NULL small_m: every M uses the packed path). */
+    size_t small_m_max;
+    size_t (*small_a_width)(size_t m);
+    fp8_gemm_small_fn small_m;
+    size_t small_n_align;        /* N-split granularity that suits small_m (efficiency only) */
 } fp8_gemm_kernels;
 
 extern const fp8_gemm_kernels fp8_gemm_scalar;
@@ -14,4 +73,8 @@ extern const fp8_gemm_kernels fp8_gemm_avx2;
 #ifdef FP8_HAVE_NEON
 extern const fp8_gemm_kernels fp8_gemm_neon;
 #endif
+
+/* The portable interleave (kernels/scalar/gemm_scalar.c), usable by every set for edge slivers. */
+void fp8_gemm_interleave_ref(const float *src, size_t lds, size_t rows, size_t kc, float *dst, size_t r);
+
 #endif

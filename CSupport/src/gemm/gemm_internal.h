@@ -1,0 +1,77 @@
+/*
+ * gemm_internal.h - NOT API. Shared by the GEMM drivers in gemm/:
+ *   gemm.c          public entry points, argument checks, choice of path, workspaces, threading
+ *   gemm_loops.c    the packed path: NC -> KC -> pack B -> MC -> pack A -> NR -> MR -> micro-kernel
+ *   gemm_pack.c     decode(q) * scale into float slivers (scales folded while packing)
+ *   gemm_small_m.c  the memory-bound path for M <= small_m_max: B streamed once, decoded inline
+ */
+#ifndef FP8_GEMM_INTERNAL_H
+#define FP8_GEMM_INTERNAL_H
+#include "gemm_kernels.h"
+
+/* One operand, [rows, cols] row-major with leading dimension ld: FP8 codes with block scales, or plain
+ * float32 (f != NULL; fp8_gemm_f32a's A). */
+typedef struct fp8_gemm_operand {
+    fp8_format fmt;
+    size_t rows, cols, ld;
+    const uint8_t *q;
+    const float *f;
+    const float *scales;
+    size_t br, bc, nbc;           /* block shape; nbc = ceil(cols / bc) scales per block row */
+} fp8_gemm_operand;
+
+/* A whole product C[M,N] = alpha * A[M,K] * B[N,K]^T + beta * C, M, N, K > 0. */
+typedef struct fp8_gemm_problem {
+    fp8_gemm_operand a, b;
+    size_t m, n, k;
+    float alpha, beta;
+    float *c;
+    size_t ldc;
+    const fp8_kernel_set *ks;
+} fp8_gemm_problem;
+
+static inline size_t fp8_gemm_min(size_t a, size_t b) { return a < b ? a : b; }
+static inline size_t fp8_gemm_cdiv(size_t a, size_t b) { return a / b + (a % b != 0); }
+static inline size_t fp8_gemm_round_up(size_t a, size_t b) { return fp8_gemm_cdiv(a, b) * b; }
+
+/* Aligned (64 bytes) allocation of n floats plus slack; NULL on failure or overflow. */
+float *fp8_gemm_alloc_floats(size_t n);
+void fp8_gemm_free(float *p);
+
+/* ---- gemm_pack.c ---- */
+
+/* dst[0..kc) = decode(row r, cols [k0, k0 + kc)) * scale, one scale_decode call per block segment. */
+void fp8_gemm_decode_row(const fp8_gemm_operand *op, size_t r, size_t k0, size_t kc, float *dst,
+                         const fp8_quant_kernels *quant);
+
+/* Pack rows [r0, r0 + nrows) x cols [k0, k0 + kc) of op into ceil(nrows / R) slivers [kc][R]
+ * (sliver s at dst + s*R*kc, missing rows zero). tmp holds R * kc floats. */
+void fp8_gemm_pack(const fp8_gemm_operand *op, size_t r0, size_t nrows, size_t k0, size_t kc, size_t R,
+                   float *dst, float *tmp, const fp8_kernel_set *ks);
+
+/* ---- gemm_loops.c (the packed path) ---- */
+
+typedef struct fp8_gemm_blocking {
+    size_t mc, kc, nc;            /* balanced block sizes actually used */
+} fp8_gemm_blocking;
+
+/* Blocking for the packed path: kc depends on K only (never on the thread split), so every element
+ * is accumulated in the same order whatever the split. */
+void fp8_gemm_plan_blocks(const fp8_gemm_kernels *g, size_t m, size_t n, size_t k, fp8_gemm_blocking *bl);
+
+/* Floats of workspace one task needs for a sub-problem with at most mt rows and nt columns. */
+size_t fp8_gemm_workspace_floats(const fp8_gemm_kernels *g, const fp8_gemm_blocking *bl, size_t mt, size_t nt);
+
+/* C[i0..i1, j0..j1) of p (i0, j0 multiples of mr / nr) with workspace ws. */
+void fp8_gemm_packed_range(const fp8_gemm_problem *p, const fp8_gemm_blocking *bl, size_t i0, size_t i1,
+                           size_t j0, size_t j1, float *ws);
+
+/* ---- gemm_small_m.c ---- */
+
+/* The small-M path (p->m <= small_m_max). Returns FP8_OK or FP8_ERR_NO_MEMORY (C untouched). */
+int fp8_gemm_small_m(const fp8_gemm_problem *p);
+
+/* ---- gemm.c ---- */
+int fp8_gemm_run(const fp8_gemm_problem *p);
+
+#endif
