@@ -10,26 +10,15 @@ import Darwin
 ///
 /// All take two equally long sequences of values; NaNs propagate into the result.
 public enum ErrorMetrics {
-    /// Normwise relative error `||x - ref||_2 / ||ref||_2` (0 when both are zero).
-    public static func normwiseRelativeError(_ x: [Float], reference ref: [Float]) -> Double {
+    /// Normwise relative error `||x - ref||_2 / ||ref||_2` (0 when both are zero), against a
+    /// `Float` or `Double` reference.
+    public static func normwiseRelativeError<R: BinaryFloatingPoint>(_ x: [Float], reference ref: [R]) -> Double {
         precondition(x.count == ref.count, "sizes differ")
         var num = 0.0, den = 0.0
         for i in x.indices {
-            let d = Double(x[i]) - Double(ref[i])
+            let r = Double(ref[i]), d = Double(x[i]) - r
             num += d * d
-            den += Double(ref[i]) * Double(ref[i])
-        }
-        return num == 0 ? 0 : (num / den).squareRoot()
-    }
-
-    /// Normwise relative error against a `Double` reference.
-    public static func normwiseRelativeError(_ x: [Float], reference ref: [Double]) -> Double {
-        precondition(x.count == ref.count, "sizes differ")
-        var num = 0.0, den = 0.0
-        for i in x.indices {
-            let d = Double(x[i]) - ref[i]
-            num += d * d
-            den += ref[i] * ref[i]
+            den += r * r
         }
         return num == 0 ? 0 : (num / den).squareRoot()
     }
