@@ -7,6 +7,7 @@
 #include <stdlib.h>
 
 int main(void) {
+    if (fp8_kernels_env_status() != FP8_OK) printf("note: FP8_KERNELS not honoured; using %s\n", fp8_kernels());
     /* Round-trip a few values through E4M3: 464 is a tie that rounds to 448, 465 overflows. */
     const float x[4] = {0.1f, -431.99997f, 464.0f, 465.0f};
     uint8_t q[4];
