@@ -64,6 +64,12 @@ typedef struct fp8_gemm_kernels {
     size_t (*small_a_width)(size_t m);
     fp8_gemm_small_fn small_m;
     size_t small_n_align;        /* N-split granularity that suits small_m (efficiency only) */
+    /* Optional (NULL: decode rows, then interleave): decode + scale + interleave in one pass, for a
+     * full sliver (rows == r) and one scale segment: dst[k*r + i] = decode(q[i*ldq + k]) * rowscale[i],
+     * k < n, the same floats as quant->scale_decode makes. Returns 0, maybe having written part of dst,
+     * when it does not handle the case (the driver then packs the whole sliver the generic way). */
+    int (*pack_fp8)(fp8_format fmt, const uint8_t *q, size_t ldq, size_t n, const float *rowscale,
+                    float *dst, size_t r);
 } fp8_gemm_kernels;
 
 extern const fp8_gemm_kernels fp8_gemm_scalar;

@@ -149,6 +149,62 @@ FP8_AVX2 static void interleave_avx2(const float *src, size_t lds, size_t rows, 
     if (k < kc) fp8_gemm_interleave_ref(src + k, lds, rows, kc - k, dst + k * r, r);
 }
 
+/* ---- fused decode + scale + interleave (packing FP8 slivers) ----------------------------------- */
+
+/* 16 codes of one row -> 16 binary16 patterns, as scale_decode_avx2 makes them. */
+FP8_AVX2 static FP8_INLINE __m256i pack_h16(fp8_format fmt, const uint8_t *p) {
+    if (fmt == FP8_E4M3) return e4m3s_to_h16(load16_e4m3s(p));
+    return e5m2_to_h16(_mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(const void *)p)));
+}
+
+/* 8 columns (k .. k+7) of the decoded rows v[0..7] -> dst[t*r + i]; r = 16 (half h) or 6. */
+FP8_AVX2 static FP8_INLINE void pack_store8(__m256 v[8], float *dst, size_t r, int h) {
+    tr8x8(v);
+    if (r == 16) {
+        for (int t = 0; t < 8; t++) _mm256_storeu_ps(dst + t * 16 + 8 * h, v[t]);
+    } else {
+        for (int t = 0; t < 8; t++) {
+            _mm_storeu_ps(dst + t * 6, _mm256_castps256_ps128(v[t]));
+            _mm_storel_pi((__m64 *)(void *)(dst + t * 6 + 4), _mm256_extractf128_ps(v[t], 1));
+        }
+    }
+}
+
+/* The products are those of scale_decode_avx2: binary16 -> float32 (exact), times 256 * scale (E4M3)
+ * or scale (E5M2), one rounding. Cases scale_decode_avx2 sends to the scalar code (256 * scale not
+ * finite) are left to the generic path, as are n not a multiple of 8 and r other than 16 and 6. */
+FP8_AVX2 static int pack_fp8_avx2(fp8_format fmt, const uint8_t *q, size_t ldq, size_t n, const float *rowscale,
+                                  float *dst, size_t r) {
+    __m256 s[16], lo[8], hi[8];
+    if ((r != 16 && r != 6) || n % 8 != 0) return 0;
+    for (size_t i = 0; i < r; i++) {
+        float m = fmt == FP8_E4M3 ? rowscale[i] * 256.0f : rowscale[i];
+        if (fmt == FP8_E4M3 && m - m != 0.0f) return 0;
+        s[i] = _mm256_set1_ps(m);
+    }
+    for (size_t k = 0; k < n; k += 16) {
+        int two = k + 16 <= n; /* else 8 columns left: the upper half is decoded but not stored */
+        for (int h = 0; h * 8 < (int)r; h++) {
+            int nrow = r == 16 ? 8 : 6;
+            for (int i = 0; i < 8; i++) {
+                if (i >= nrow) { lo[i] = hi[i] = _mm256_setzero_ps(); continue; }
+                size_t row = (size_t)(8 * h + i);
+                __m256i x = two ? pack_h16(fmt, q + row * ldq + k)
+                                : _mm256_castsi128_si256(_mm_setzero_si128());
+                if (!two) { /* 8 codes only: never read past the segment */
+                    __m128i c8 = _mm_loadl_epi64((const __m128i *)(const void *)(q + row * ldq + k));
+                    x = fmt == FP8_E4M3 ? e4m3s_to_h16(_mm256_cvtepi8_epi16(c8)) : e5m2_to_h16(_mm256_cvtepu8_epi16(c8));
+                }
+                lo[i] = _mm256_mul_ps(_mm256_cvtph_ps(_mm256_castsi256_si128(x)), s[row]);
+                hi[i] = _mm256_mul_ps(_mm256_cvtph_ps(_mm256_extracti128_si256(x, 1)), s[row]);
+            }
+            pack_store8(lo, dst + k * r, r, h);
+            if (two) pack_store8(hi, dst + (k + 8) * r, r, h);
+        }
+    }
+    return 1;
+}
+
 /* ---- small M: raw decode (scale applied per block to partial sums) ---------------------------- */
 
 /* 16 E4M3 codes -> 16 binary16 patterns of value * 2^-8, WITHOUT the NaN patch: NaN codes (0x7F, 0xFF)
@@ -452,6 +508,7 @@ const fp8_gemm_kernels fp8_gemm_avx2 = {
     ukr_6x16,
     interleave_avx2,
     16, small_a_width_avx2, small_m_avx2, 60,
+    pack_fp8_avx2,
 };
 
 #endif /* FP8_HAVE_X86 */

@@ -49,6 +49,7 @@ const fp8_gemm_kernels fp8_gemm_neon = {
     ukr_8x8,
     fp8_gemm_interleave_ref,
     0, NULL, NULL, 0,
+    NULL,                  /* pack_fp8 */
 };
 
 #endif /* FP8_HAVE_NEON */

@@ -78,4 +78,5 @@ const fp8_gemm_kernels fp8_gemm_scalar = {
     ukr_scalar,
     fp8_gemm_interleave_ref,
     16, small_a_width_scalar, small_m_scalar, 8,
+    NULL,                  /* pack_fp8 */
 };
