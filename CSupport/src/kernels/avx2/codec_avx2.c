@@ -63,10 +63,10 @@ static void encode_avx2(fp8_format fmt, const float *src, uint8_t *dst, size_t n
 /* ---- decode: 16 codes -> 16 floats ---------------------------------------------------------- */
 
 /* Store 16 floats from binary16 patterns times `scale`, with non-temporal stores (dst 32-aligned). */
+/* As store_h16, with non-temporal stores (dst 32-byte aligned). */
 FP8_AVX2 static inline void stream_h16(float *dst, __m256i h, __m256 scale, int use_scale) {
-    __m256 lo = _mm256_cvtph_ps(_mm256_castsi256_si128(h));
-    __m256 hi = _mm256_cvtph_ps(_mm256_extracti128_si256(h, 1));
-    if (use_scale) { lo = _mm256_mul_ps(lo, scale); hi = _mm256_mul_ps(hi, scale); }
+    __m256 lo, hi;
+    widen_h16(h, scale, use_scale, &lo, &hi);
     _mm256_stream_ps(dst, lo);
     _mm256_stream_ps(dst + 8, hi);
 }
@@ -85,15 +85,11 @@ FP8_AVX2 static inline void stream_h16(float *dst, __m256i h, __m256 scale, int 
         for (; i < n; i++) dst[i] = fp8_decode1(FMT, src[i]);                                  \
     }
 
-FP8_AVX2 static inline __m256i load16_u(const uint8_t *p) {
-    return _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(const void *)p));
-}
-
 /* E4M3: binary16 of 2^-8 times the value, rescaled by 256; E5M2: exactly binary16, no rescale. */
 DEFINE_DECODE(decode_e4m3, FP8_E4M3, e4m3s_to_h16, load16_e4m3s, 256.0f, store_h16, 0)
-DEFINE_DECODE(decode_e5m2, FP8_E5M2, e5m2_to_h16, load16_u, 1.0f, store_h16, 0)
+DEFINE_DECODE(decode_e5m2, FP8_E5M2, e5m2_to_h16, load16_zx, 1.0f, store_h16, 0)
 DEFINE_DECODE(decode_e4m3_nt, FP8_E4M3, e4m3s_to_h16, load16_e4m3s, 256.0f, stream_h16, 1)
-DEFINE_DECODE(decode_e5m2_nt, FP8_E5M2, e5m2_to_h16, load16_u, 1.0f, stream_h16, 1)
+DEFINE_DECODE(decode_e5m2_nt, FP8_E5M2, e5m2_to_h16, load16_zx, 1.0f, stream_h16, 1)
 
 static void decode_stream_avx2(fp8_format fmt, const uint8_t *src, float *dst, size_t n) {
     if (fmt == FP8_E4M3) decode_e4m3_nt(src, dst, n);

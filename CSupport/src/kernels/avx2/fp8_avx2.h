@@ -140,13 +140,24 @@ FP8_AVX2 static inline __m256i load16_e4m3s(const uint8_t *p) {
 /* 16 E5M2 codes (zero-extended to 16 bits) -> binary16 patterns (exact: E5M2 is binary16's top byte). */
 FP8_AVX2 static inline __m256i e5m2_to_h16(__m256i w) { return _mm256_slli_epi16(w, 8); }
 
-/* Widen 16 binary16 patterns to float32, optionally times `scale`, and store 16 floats. */
+/* Widen 16 binary16 patterns to two vectors of float32, optionally times `scale`. */
+FP8_AVX2 static inline void widen_h16(__m256i h, __m256 scale, int use_scale, __m256 *lo, __m256 *hi) {
+    *lo = _mm256_cvtph_ps(_mm256_castsi256_si128(h));
+    *hi = _mm256_cvtph_ps(_mm256_extracti128_si256(h, 1));
+    if (use_scale) { *lo = _mm256_mul_ps(*lo, scale); *hi = _mm256_mul_ps(*hi, scale); }
+}
+
+/* Widen 16 binary16 patterns (optionally times `scale`) and store 16 floats. */
 FP8_AVX2 static inline void store_h16(float *dst, __m256i h, __m256 scale, int use_scale) {
-    __m256 lo = _mm256_cvtph_ps(_mm256_castsi256_si128(h));
-    __m256 hi = _mm256_cvtph_ps(_mm256_extracti128_si256(h, 1));
-    if (use_scale) { lo = _mm256_mul_ps(lo, scale); hi = _mm256_mul_ps(hi, scale); }
+    __m256 lo, hi;
+    widen_h16(h, scale, use_scale, &lo, &hi);
     _mm256_storeu_ps(dst, lo);
     _mm256_storeu_ps(dst + 8, hi);
+}
+
+/* Load 16 codes zero-extended to 16 bits (for e5m2_to_h16). */
+FP8_AVX2 static inline __m256i load16_zx(const uint8_t *p) {
+    return _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(const void *)p));
 }
 
 #endif /* FP8_AVX2_H */

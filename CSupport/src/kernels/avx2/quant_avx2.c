@@ -61,7 +61,7 @@ FP8_AVX2 static void scale_decode_avx2(fp8_format fmt, const uint8_t *q, float *
     } else {
         const __m256 s = _mm256_set1_ps(scale);
         for (; i + 16 <= n; i += 16)
-            store_h16(x + i, e5m2_to_h16(_mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(const void *)(q + i)))), s, 1);
+            store_h16(x + i, e5m2_to_h16(load16_zx(q + i)), s, 1);
     }
     for (; i < n; i++) x[i] = fp8_decode1(fmt, q[i]) * scale;
 }
