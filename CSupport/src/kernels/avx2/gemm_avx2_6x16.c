@@ -16,6 +16,9 @@
  *     rows in blocks of 60: for each 256-k step, groups of nb = 12 or 6 rows are decoded into an L1
  *     buffer, then the transposed register tile (w x nb accumulators, broadcast B, vector A) runs
  *     against the same L1-resident A step for every group; per-row totals are written to C once.
+ *     Software pipelined: the next group's codes are decoded into a second buffer in 16-code chunks
+ *     interleaved with the current group's FMAs (M = 16, N = K = 8192, 1 thread: 40.3 -> 33.6 ms;
+ *     with the decode removed the FMAs alone take 25.9 ms).
  * Measured on Zen 3: vcvtph2ps (ymm) issues about once per 2 cycles, which caps inline decode at
  * about 11-12 G codes/s per core.
  */
@@ -380,35 +383,89 @@ static void small_dot(const fp8_gemm_small_job *jb, size_t j0, size_t j1) {
 #define BC_RB 60    /* rows of B per row block (multiple of every NB); totals 60 x 16 floats */
 #define BC_NBMAX 12
 
-/* n raw values (value * 2^-8 for E4M3) of one row into d; tails exact. The next step's codes are
- * prefetched (rows are read in 256-byte pieces, too many streams for the hardware prefetchers). */
-FP8_AVX2 static FP8_INLINE void decode_raw_row(const uint8_t *q, float *d, size_t n, const int E4, __m256i *nan,
-                                               int prefetch) {
-    size_t k = 0;
-    if (prefetch)
-        for (size_t p = 0; p < BC_KB; p += 64) _mm_prefetch((const char *)(q + BC_KB + p), _MM_HINT_T1);
-    for (; k + 16 <= n; k += 16) {
-        __m256i h = raw16(q + k, E4, nan);
-        _mm256_store_ps(d + k, _mm256_cvtph_ps(_mm256_castsi256_si128(h)));
-        _mm256_store_ps(d + k + 8, _mm256_cvtph_ps(_mm256_extracti128_si256(h, 1)));
+/* The work of a row range is a flat sequence of items (row block rb0, 256-k step kk, group g of NB
+ * rows). Software pipelined: while the FMAs of one item run on its decoded buffer, the codes of the
+ * next item are decoded into the other buffer in 16-code chunks interleaved with the FMA blocks, so
+ * that decode and FMA overlap in the out-of-order core. The arithmetic of every element is that of
+ * the unpipelined form (same products, same order). */
+typedef struct bc_item { size_t rb0, rb1, kk, kb, g, nb; } bc_item;
+
+static void bc_fix(const fp8_gemm_small_job *jb, size_t j1, size_t NB, bc_item *it) {
+    it->rb1 = j1 - it->rb0 < BC_RB ? j1 : it->rb0 + BC_RB;
+    it->kb = jb->k - it->kk < BC_KB ? jb->k - it->kk : BC_KB;
+    it->nb = it->rb1 - it->g < NB ? it->rb1 - it->g : NB;
+}
+static int bc_advance(const fp8_gemm_small_job *jb, size_t j1, size_t NB, bc_item *it) {
+    it->g += NB;
+    if (it->g >= it->rb1) {
+        it->g = it->rb0;
+        it->kk += BC_KB;
+        if (it->kk >= jb->k) {
+            it->kk = 0;
+            it->rb0 += BC_RB;
+            if (it->rb0 >= j1) return 0;
+            it->g = it->rb0;
+        }
     }
-    for (; k < n; k++) d[k] = fp8_decode1(E4 ? FP8_E4M3 : FP8_E5M2, q[k]) * (E4 ? 0x1p-8f : 1.0f);
+    bc_fix(jb, j1, NB, it);
+    return 1;
 }
 
-/* One 256-k step [kk, kk + kb) of rows [g, g + nb): decode, then per block segment register partial
- * sums acc = sum a * raw(b) and tot = fma(acc, factor, tot) (tot: nb x 16 floats in memory). */
-FP8_AVX2 static FP8_INLINE void bcast_step(const fp8_gemm_small_job *jb, size_t g, size_t nb, size_t kk,
-                                           size_t kb, float *tot, const int W, const int NB, const int E4,
-                                           float *buf, __m256i *nan) {
-    const size_t bc = jb->bbc;
-    const int pf = kk + kb + BC_KB <= jb->k;
+/* Chunk ci (codes [16 ci, 16 ci + 16) of the step) of every row of item it, raw, into buf. The next
+ * step's codes are prefetched (rows are read in 256-byte pieces, too many streams for the hardware
+ * prefetchers). */
+FP8_AVX2 static FP8_INLINE void bc_chunk(const fp8_gemm_small_job *jb, const bc_item *it, size_t ci, float *buf,
+                                         const int NB, const int E4, __m256i *nan) {
+    const int pf = (ci & 3) == 0 && it->kk + it->kb + BC_KB <= jb->k;
+    const uint8_t *q = jb->b + it->g * jb->ldb + it->kk + ci * 16;
+    FP8_UNROLL
+    for (int r = 0; r < NB; r++) {
+        if ((size_t)r >= it->nb) break;
+        const uint8_t *qr = q + (size_t)r * jb->ldb;
+        if (pf) _mm_prefetch((const char *)(qr + BC_KB), _MM_HINT_T1);
+        __m256i h = raw16(qr, E4, nan);
+        float *d = buf + (size_t)r * BC_KB + ci * 16;
+        _mm256_store_ps(d, _mm256_cvtph_ps(_mm256_castsi256_si128(h)));
+        _mm256_store_ps(d + 8, _mm256_cvtph_ps(_mm256_extracti128_si256(h, 1)));
+    }
+}
+
+/* The rest of item it from chunk ci on: full chunks, exact tails, zero rows nb..NB-1. */
+FP8_AVX2 static FP8_INLINE void bc_finish(const fp8_gemm_small_job *jb, const bc_item *it, size_t ci, float *buf,
+                                          const int NB, const int E4, __m256i *nan) {
+    for (; ci * 16 + 16 <= it->kb; ci++) bc_chunk(jb, it, ci, buf, NB, E4, nan);
     for (size_t r = 0; r < (size_t)NB; r++) {
         float *d = buf + r * BC_KB;
-        if (r < nb)
-            decode_raw_row(jb->b + (g + r) * jb->ldb + kk, d, kb, E4, nan, pf);
-        else
-            for (size_t k = 0; k < kb; k++) d[k] = 0.0f;
+        if (r < it->nb) {
+            const uint8_t *q = jb->b + (it->g + r) * jb->ldb + it->kk;
+            for (size_t k = ci * 16; k < it->kb; k++)
+                d[k] = fp8_decode1(E4 ? FP8_E4M3 : FP8_E5M2, q[k]) * (E4 ? 0x1p-8f : 1.0f);
+        } else {
+            for (size_t k = 0; k < it->kb; k++) d[k] = 0.0f;
+        }
     }
+}
+
+#define BC_FMA_K(u)                                                                                  \
+    do {                                                                                             \
+        __m256 a0 = _mm256_load_ps(a + (u) * W), a1 = W == 16 ? _mm256_load_ps(a + (u) * W + 8) : a0;   \
+        FP8_UNROLL                                                                                   \
+        for (int r = 0; r < NB; r++) {                                                               \
+            __m256 bv = _mm256_broadcast_ss(bb + r * BC_KB + k + (u));                               \
+            acc[r][0] = _mm256_fmadd_ps(a0, bv, acc[r][0]);                                          \
+            if (W == 16) acc[r][1] = _mm256_fmadd_ps(a1, bv, acc[r][1]);                             \
+        }                                                                                            \
+    } while (0)
+
+/* One item cur (its codes already decoded raw in buf): per block segment register partial sums
+ * acc = sum a * raw(b) and tot = fma(acc, factor, tot) (tot: nb x 16 floats in memory); meanwhile the
+ * item nx (if any) is decoded into nbuf. */
+FP8_AVX2 static FP8_INLINE void bc_step(const fp8_gemm_small_job *jb, const bc_item *cur, const bc_item *nx,
+                                        float *tot, float *buf, float *nbuf, const int W, const int NB,
+                                        const int E4, __m256i *nnan) {
+    const size_t bc = jb->bbc, kk = cur->kk, kb = cur->kb, g = cur->g, nb = cur->nb;
+    size_t ci = 0;
+    const size_t nci = nx ? nx->kb / 16 : 0;
     for (size_t s0 = kk, s1; s0 < kk + kb; s0 = s1) {
         size_t bi = s0 / bc;
         float fac[BC_NBMAX];
@@ -429,15 +486,14 @@ FP8_AVX2 static FP8_INLINE void bcast_step(const fp8_gemm_small_job *jb, size_t 
         for (int r = 0; r < NB; r++) acc[r][0] = acc[r][1] = _mm256_setzero_ps();
         const float *a = jb->a + s0 * (size_t)W;
         const float *bb = buf + (s0 - kk);
-        for (size_t k = 0; k < s1 - s0; k++, a += W) {
-            __m256 a0 = _mm256_load_ps(a), a1 = W == 16 ? _mm256_load_ps(a + 8) : a0;
+        const size_t len = s1 - s0;
+        size_t k = 0;
+        for (; k + 16 <= len; k += 16, a += 16 * W) {
             FP8_UNROLL
-            for (int r = 0; r < NB; r++) {
-                __m256 bv = _mm256_broadcast_ss(bb + r * BC_KB + k);
-                acc[r][0] = _mm256_fmadd_ps(a0, bv, acc[r][0]);
-                if (W == 16) acc[r][1] = _mm256_fmadd_ps(a1, bv, acc[r][1]);
-            }
+            for (int u = 0; u < 16; u++) BC_FMA_K(u);
+            if (ci < nci) bc_chunk(jb, nx, ci++, nbuf, NB, E4, nnan);
         }
+        for (; k < len; k++, a += W) BC_FMA_K(0);
         FP8_UNROLL
         for (int r = 0; r < NB; r++) {
             __m256 f = _mm256_set1_ps(fac[r]);
@@ -446,51 +502,65 @@ FP8_AVX2 static FP8_INLINE void bcast_step(const fp8_gemm_small_job *jb, size_t 
             if (W == 16) _mm256_store_ps(t + 8, _mm256_fmadd_ps(acc[r][1], f, _mm256_load_ps(t + 8)));
         }
     }
+    if (nx) bc_finish(jb, nx, ci, nbuf, NB, E4, nnan);
 }
 
-#define BC_INST(W_, NB_, E_)                                                                             \
-    FP8_AVX2 static void bcast_##W_##_##E_(const fp8_gemm_small_job *jb, size_t g, size_t nb, size_t kk, \
-                                           size_t kb, float *tot, float *buf, __m256i *nan) {            \
-        bcast_step(jb, g, nb, kk, kb, tot, W_, NB_, E_, buf, nan);                                       \
+/* Rows of B in blocks of BC_RB: for each 256-k step, every group of NB rows of the block reuses the
+ * same L1-resident A step; per-row totals (16 floats) accumulate in k order, then C is written once.
+ * NaN tracking is per block (two trackers: the next block's first codes are decoded during the
+ * current block's last item). */
+FP8_AVX2 static FP8_INLINE void bc_run(const fp8_gemm_small_job *jb, size_t j0, size_t j1, const int W,
+                                       const int NB, const int E4) {
+    float buf[2][BC_NBMAX * BC_KB] __attribute__((aligned(64)));
+    float tot[BC_RB * 16] __attribute__((aligned(64)));
+    __m256i nan[2] = {_mm256_setzero_si256(), _mm256_setzero_si256()};
+    bc_item cur = {j0, 0, 0, 0, j0, 0};
+    int p = 0;
+    if (j0 >= j1) return;
+    bc_fix(jb, j1, NB, &cur);
+    bc_finish(jb, &cur, 0, buf[0], NB, E4, &nan[0]);
+    for (;;) {
+        bc_item nx = cur;
+        const int has = bc_advance(jb, j1, NB, &nx);
+        const size_t par = ((cur.rb0 - j0) / BC_RB) & 1, npar = has ? ((nx.rb0 - j0) / BC_RB) & 1 : 0;
+        if (cur.kk == 0 && cur.g == cur.rb0)
+            for (size_t i = 0; i < BC_RB * 16; i++) tot[i] = 0.0f;
+        bc_step(jb, &cur, has ? &nx : NULL, tot + (cur.g - cur.rb0) * 16, buf[p], buf[p ^ 1], W, NB, E4,
+                &nan[npar]);
+        if (cur.kk + cur.kb >= jb->k && cur.g + NB >= cur.rb1) { /* block done: write C */
+            const int any_nan = E4 && nan_seen(nan[par]);
+            nan[par] = _mm256_setzero_si256();
+            for (size_t j = cur.rb0; j < cur.rb1; j++) {
+                float *t = tot + (j - cur.rb0) * 16;
+                if (any_nan && row_has_nan(jb->bfmt, jb->b + j * jb->ldb, jb->k))
+                    for (int i = 0; i < 16; i++) t[i] = fp8_f32_from_bits(0x7FC00000u);
+                for (size_t i = 0; i < jb->m; i++) {
+                    float *ci = jb->c + i * jb->ldc + j;
+                    *ci = jb->beta == 0.0f ? jb->alpha * t[i] : jb->alpha * t[i] + jb->beta * *ci;
+                }
+            }
+        }
+        if (!has) break;
+        cur = nx;
+        p ^= 1;
+    }
+}
+
+#define BC_INST(W_, NB_, E_)                                                                         \
+    FP8_AVX2 static void bcast_##W_##_##E_(const fp8_gemm_small_job *jb, size_t j0, size_t j1) {   \
+        bc_run(jb, j0, j1, W_, NB_, E_);                                                             \
     }
 BC_INST(8, 12, 0)
 BC_INST(8, 12, 1)
 BC_INST(16, 6, 0)
 BC_INST(16, 6, 1)
 
-/* Rows of B in blocks of BC_RB: for each 256-k step, every group of NB rows of the block reuses the
- * same L1-resident A step; per-row totals (16 floats) accumulate in k order, then C is written once. */
 FP8_AVX2 static void small_bcast(const fp8_gemm_small_job *jb, size_t j0, size_t j1) {
-    float buf[BC_NBMAX * BC_KB] __attribute__((aligned(64)));
-    float tot[BC_RB * 16] __attribute__((aligned(64)));
     const int w16 = jb->m > 8, e4 = jb->bfmt == FP8_E4M3;
-    const size_t NB = w16 ? 6 : 12;
-    for (size_t rb0 = j0; rb0 < j1; rb0 += BC_RB) {
-        size_t rb1 = j1 - rb0 < BC_RB ? j1 : rb0 + BC_RB;
-        __m256i nan = _mm256_setzero_si256();
-        for (size_t i = 0; i < BC_RB * 16; i++) tot[i] = 0.0f;
-        for (size_t kk = 0; kk < jb->k; kk += BC_KB) {
-            size_t kb = jb->k - kk < BC_KB ? jb->k - kk : BC_KB;
-            for (size_t g = rb0; g < rb1; g += NB) {
-                size_t nb = rb1 - g < NB ? rb1 - g : NB;
-                float *t = tot + (g - rb0) * 16;
-                if (w16)
-                    (e4 ? bcast_16_1 : bcast_16_0)(jb, g, nb, kk, kb, t, buf, &nan);
-                else
-                    (e4 ? bcast_8_1 : bcast_8_0)(jb, g, nb, kk, kb, t, buf, &nan);
-            }
-        }
-        const int any_nan = e4 && nan_seen(nan);
-        for (size_t j = rb0; j < rb1; j++) {
-            float *t = tot + (j - rb0) * 16;
-            if (any_nan && row_has_nan(jb->bfmt, jb->b + j * jb->ldb, jb->k))
-                for (int i = 0; i < 16; i++) t[i] = fp8_f32_from_bits(0x7FC00000u);
-            for (size_t i = 0; i < jb->m; i++) {
-                float *ci = jb->c + i * jb->ldc + j;
-                *ci = jb->beta == 0.0f ? jb->alpha * t[i] : jb->alpha * t[i] + jb->beta * *ci;
-            }
-        }
-    }
+    if (w16)
+        (e4 ? bcast_16_1 : bcast_16_0)(jb, j0, j1);
+    else
+        (e4 ? bcast_8_1 : bcast_8_0)(jb, j0, j1);
 }
 
 static size_t small_a_width_avx2(size_t m) { return m <= DOT_MAXM ? 0 : m <= 8 ? 8 : 16; }
