@@ -12,7 +12,7 @@ let package = Package(
         // The Swift API: Float8E4M3 / Float8E5M2, bulk conversions, QuantizedMatrix, matmul.
         .target(name: "FP8", dependencies: ["CFP8"], path: "Sources/FP8"),
         // The C core, usable from C on its own (one public header: CSupport/include/fp8.h).
-        // SIMD is enabled per function and chosen at run time: no unsafeFlags, so the package can be
+        // SIMD is enabled per function and chosen at run time (no unsafe build flags), so the package can be
         // a dependency.
         .target(
             name: "CFP8",

@@ -140,6 +140,20 @@ int fp8_gemm_run(const fp8_gemm_problem *p) {
 
 /* ---- public entry points ----------------------------------------------------------------------- */
 
+/* Both entry points end here once their operands are validated and described in p. */
+static int run_checked(fp8_gemm_problem *p, size_t m, size_t n, size_t k, float alpha, float beta,
+                       float *c, size_t ldc) {
+    p->m = m;
+    p->n = n;
+    p->k = k;
+    p->alpha = alpha;
+    p->beta = beta;
+    p->c = c;
+    p->ldc = ldc;
+    p->ks = fp8_active_kernels();
+    return fp8_gemm_run(p);
+}
+
 int fp8_gemm(const fp8_matrix *a, const fp8_matrix *b, float alpha, float beta, float *c, size_t ldc) {
     fp8_gemm_problem p;
     int st;
@@ -148,15 +162,7 @@ int fp8_gemm(const fp8_matrix *a, const fp8_matrix *b, float alpha, float beta, 
     if (a->cols != b->cols || ldc < b->rows) return FP8_ERR_BAD_SHAPE;
     if ((st = check_matrix_data(a, &p.a)) != FP8_OK || (st = check_matrix_data(b, &p.b)) != FP8_OK) return st;
     if ((st = check_c(a->rows, b->rows, c, ldc)) != FP8_OK) return st;
-    p.m = a->rows;
-    p.n = b->rows;
-    p.k = a->cols;
-    p.alpha = alpha;
-    p.beta = beta;
-    p.c = c;
-    p.ldc = ldc;
-    p.ks = fp8_active_kernels();
-    return fp8_gemm_run(&p);
+    return run_checked(&p, a->rows, b->rows, a->cols, alpha, beta, c, ldc);
 }
 
 int fp8_gemm_f32a(size_t m, const float *a, size_t lda, const fp8_matrix *b,
@@ -182,13 +188,5 @@ int fp8_gemm_f32a(size_t m, const float *a, size_t lda, const fp8_matrix *b,
     p.a.ld = lda;
     p.a.f = a;
     p.a.br = p.a.bc = 1;
-    p.m = m;
-    p.n = b->rows;
-    p.k = b->cols;
-    p.alpha = alpha;
-    p.beta = beta;
-    p.c = c;
-    p.ldc = ldc;
-    p.ks = fp8_active_kernels();
-    return fp8_gemm_run(&p);
+    return run_checked(&p, m, b->rows, b->cols, alpha, beta, c, ldc);
 }
