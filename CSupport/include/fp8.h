@@ -196,11 +196,19 @@ int fp8_scales_from_e8m0(const uint8_t *e8m0, float *scales, size_t n);
  * K = a->cols = b->cols; both operands K-contiguous ("NT"); any formats and block shapes.
  * C is float32 row-major with leading dimension ldc >= N. beta = 0 never reads C (it may hold NaN).
  *
- * Scales are folded into the operands while they are packed (each element becomes the float32
- * product decode(q) * scale, exact for power-of-two scales), then products are accumulated in FP32
- * with FMA. Error bound (per element): |C - C_exact| <= (K + 2) * 2^-24 * sum_k |A'_ik B'_jk| for
- * the dequantized A', B' (plus the final alpha/beta rounding). Results are bitwise identical for
- * every thread count; different kernel sets may round differently within the bound.
+ * How the scales enter (products are always accumulated in FP32 with FMA):
+ *  - folded (M > 16, and the scalar and NEON sets): while the operands are packed, each element
+ *    becomes the float32 product decode(q) * scale, exact for power-of-two scales;
+ *  - promoted (M <= 16 on the AVX2 set, DeepSeek's "promotion"): B's codes enter as their exact
+ *    values (times a power of two), FP32 partial sums run over pieces of at most 256 k inside one
+ *    scale block, and each partial sum is multiplied by its block's scale once into the FP32 total.
+ *    A block whose scale is 0, NaN or Inf, or so large that scale * max finite overflows float32,
+ *    is folded instead, so every path computes with deq(B) as float32 holds it (Inf where it
+ *    overflows); NaN and Inf codes give what IEEE arithmetic on the dequantized values gives.
+ * Error bound (per element): |C - C_exact| <= (K + 3) * 2^-24 * sum_k |A'_ik B'_jk| for the
+ * dequantized A', B' (plus the final alpha/beta rounding, and barring float32 underflow: on the
+ * promoted path products below about 2^-122 max|A| may be flushed). Results are bitwise identical
+ * for every thread count; different kernel sets and paths may round differently within the bound.
  *
  * Errors: FP8_ERR_NULL_POINTER, FP8_ERR_BAD_FORMAT, FP8_ERR_BAD_SHAPE (K mismatch, ld < cols,
  * ldc < N, zero block size), FP8_ERR_SIZE_OVERFLOW, FP8_ERR_NO_MEMORY. M, N or K = 0 are valid

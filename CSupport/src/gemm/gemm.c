@@ -3,7 +3,7 @@
  *
  * Paths:
  *   - K = 0: C = beta * C (C is not read when beta = 0).
- *   - M <= the set's small_m_max: gemm_small_m.c (B streamed once, decoded inline; memory-bound).
+ *   - M <= the set's small->max_m: gemm_small_m.c (B streamed once, decoded inline; memory-bound).
  *   - otherwise the packed path of gemm_loops.c.
  * Threads: the packed path gives each task a range of whole nr-column slivers of N (or, when M is the
  * larger dimension, whole mr-row slivers of M); never a range of K. Every element of C is computed
@@ -134,7 +134,7 @@ int fp8_gemm_run(const fp8_gemm_problem *p) {
         return FP8_OK;
     }
     const fp8_gemm_kernels *g = p->ks->gemm;
-    if (g->small_m && p->m <= g->small_m_max) return fp8_gemm_small_m(p);
+    if (g->small && p->m <= g->small->max_m) return fp8_gemm_small_m(p);
     return run_packed(p);
 }
 

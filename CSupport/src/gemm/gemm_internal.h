@@ -3,7 +3,7 @@
  *   gemm.c          public entry points, argument checks, choice of path, workspaces, threading
  *   gemm_loops.c    the packed path: NC -> KC -> pack B -> MC -> pack A -> NR -> MR -> micro-kernel
  *   gemm_pack.c     decode(q) * scale into float slivers (scales folded while packing)
- *   gemm_small_m.c  the memory-bound path for M <= small_m_max: B streamed once, decoded inline
+ *   gemm_small_m.c  the memory-bound path for M <= small->max_m: B streamed once, decoded inline
  */
 #ifndef FP8_GEMM_INTERNAL_H
 #define FP8_GEMM_INTERNAL_H
@@ -68,7 +68,7 @@ void fp8_gemm_packed_range(const fp8_gemm_problem *p, const fp8_gemm_blocking *b
 
 /* ---- gemm_small_m.c ---- */
 
-/* The small-M path (p->m <= small_m_max). Returns FP8_OK or FP8_ERR_NO_MEMORY (C untouched). */
+/* The small-M path (p->m <= small->max_m). Returns FP8_OK or FP8_ERR_NO_MEMORY (C untouched). */
 int fp8_gemm_small_m(const fp8_gemm_problem *p);
 
 /* ---- gemm.c ---- */

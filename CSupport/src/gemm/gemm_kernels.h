@@ -6,8 +6,9 @@
  *   The drivers pack decode(q) * scale into float slivers (gemm_pack.c): A as [k][mr] slivers of mr
  *   rows, B as [k][nr] slivers of nr rows, zero-padded to full slivers. `ukr` multiplies one A sliver
  *   by one B sliver over kc steps (plain FP32 FMA) and updates one mr x nr tile of C.
- * Small M (M <= small_m_max; gemm_small_m.c):
- *   B is streamed once, decoded inline; A is prepared once by the driver (see small_a_width).
+ * Small M (M <= small->max_m; gemm_small_m.c):
+ *   B is streamed once, decoded inline; A is prepared once by the driver (see a_width) and may be
+ *   rewritten by the kernel's own prepare hook.
  */
 #ifndef FP8_GEMM_KERNELS_H
 #define FP8_GEMM_KERNELS_H
@@ -28,12 +29,12 @@ typedef void (*fp8_gemm_ukr_fn)(size_t kc, const float *a, const float *b, float
 typedef void (*fp8_gemm_interleave_fn)(const float *src, size_t lds, size_t rows, size_t kc,
                                        float *dst, size_t r);
 
-/* One small-M product as seen by a small-M kernel (filled by gemm_small_m.c). */
+/* One small-M product as seen by a small-M kernel (filled by gemm_small_m.c, then by prepare). */
 typedef struct fp8_gemm_small_job {
-    size_t m, k;                 /* M <= small_m_max, K > 0 */
+    size_t m, n, k;              /* M <= max_m, N, K > 0 */
     /* A prepared by the driver, already dequantized (scales folded):
-     *   small_a_width(m) == 0: rows, a[i*lda + k], i < m (lda >= k);
-     *   small_a_width(m) == w: interleaved, a[k*w + i], rows m..w-1 zero (lda unused). */
+     *   a_width(m) == 0: rows, a[i*lda + k], i < m (lda >= k);
+     *   a_width(m) == w: interleaved, a[k*w + i], rows m..w-1 zero (lda unused; 64-byte aligned). */
     const float *a;
     size_t lda;
     /* B: codes [n, k] with leading dimension ldb, scales [ceil(n/bbr), nbc] row-major. */
@@ -46,24 +47,39 @@ typedef struct fp8_gemm_small_job {
     float *c;
     size_t ldc;
     const fp8_quant_kernels *quant; /* of the same kernel set */
+    /* Private to the kernel set, set by its prepare (zeroed by the driver). */
+    int kmode;
+    const float *ak;
+    size_t akld;
+    float kfac;
+    const float *lut;
 } fp8_gemm_small_job;
 
 /* Computes C[0..m, j0..j1) of a small-M job: every element with the same arithmetic whatever j0, j1
  * (so the result never depends on how the drivers split N). The kernel chooses how B's scales enter
  * (folded per element, or applied once per block segment to a partial sum), within the documented
- * error bound; results must be NaN wherever a NaN code contributes. */
+ * error bound; NaN and Inf codes must give what IEEE arithmetic on the decoded values would. */
 typedef void (*fp8_gemm_small_fn)(const fp8_gemm_small_job *job, size_t j0, size_t j1);
+
+/* The small-M part of a kernel set. */
+typedef struct fp8_gemm_small_kernels {
+    size_t max_m;                /* M <= max_m takes this path */
+    size_t (*a_width)(size_t m); /* the form of A the driver prepares (see the job) */
+    /* Optional (NULL: none): floats of workspace prepare needs ((size_t)-1: too many), and a hook
+     * run once per product, on the calling thread, after A is prepared and before any task, with a
+     * 64-byte aligned workspace of ws_floats(m, k) floats that lives until the tasks are done. */
+    size_t (*ws_floats)(size_t m, size_t k);
+    void (*prepare)(fp8_gemm_small_job *job, float *ws);
+    fp8_gemm_small_fn run;
+    size_t n_align;              /* N-split granularity that suits run (efficiency only) */
+} fp8_gemm_small_kernels;
 
 typedef struct fp8_gemm_kernels {
     size_t mr, nr;               /* register tile of ukr */
     size_t mc, kc, nc;           /* cache blocks (upper bounds; the drivers balance them) */
     fp8_gemm_ukr_fn ukr;
     fp8_gemm_interleave_fn interleave;
-    /* Small-M path (NULL small_m: every M uses the packed path). */
-    size_t small_m_max;
-    size_t (*small_a_width)(size_t m);
-    fp8_gemm_small_fn small_m;
-    size_t small_n_align;        /* N-split granularity that suits small_m (efficiency only) */
+    const fp8_gemm_small_kernels *small; /* NULL: every M uses the packed path */
     /* Optional (NULL: decode rows, then interleave): decode + scale + interleave in one pass, for a
      * full sliver (rows == r) and one scale segment: dst[k*r + i] = decode(q[i*ldq + k]) * rowscale[i],
      * k < n, the same floats as quant->scale_decode makes. Returns 0, maybe having written part of dst,
@@ -75,6 +91,7 @@ typedef struct fp8_gemm_kernels {
 extern const fp8_gemm_kernels fp8_gemm_scalar;
 #ifdef FP8_HAVE_X86
 extern const fp8_gemm_kernels fp8_gemm_avx2;
+extern const fp8_gemm_small_kernels fp8_gemm_small_avx2;
 #endif
 #ifdef FP8_HAVE_NEON
 extern const fp8_gemm_kernels fp8_gemm_neon;

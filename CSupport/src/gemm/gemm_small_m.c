@@ -6,16 +6,14 @@
  * back) would cost more than the arithmetic. Instead:
  *   - A (at most 16 x K) is prepared once, dequantized with its scales folded (decode(q) * scale by
  *     scale_decode, the same floats the packed path makes), either as rows or interleaved [K][w],
- *     whichever the kernel set's small-M kernel wants (small_a_width);
+ *     whichever the kernel set's small-M kernel wants (a_width), then handed to the set's prepare
+ *     hook (if any), which may derive its own form of A in a workspace;
  *   - B is streamed exactly once, its codes decoded inline by the kernel. How B's scales enter is the
- *     kernel set's choice, documented there:
+ *     kernel set's choice, documented there (and in fp8.h):
  *       scalar: folded, each B element is decode(q) * scale(block) (the scale_decode products);
- *       avx2:   per-block partial sums: the raw codes (E4M3 as value * 2^-8, exact binary16 via F16C)
- *               are multiplied into FP32 partial sums over each piece (<= 256 k) of a scale-block
- *               segment, and each partial sum is scaled once into the total, tot = fma(partial,
- *               scale * 2^8, tot) (one extra rounding per piece, inside the error bound; any block
- *               shape works: segment tails and scales with scale * 2^8 overflowing use folded
- *               products). NaN codes are detected on the fly and force NaN into their outputs;
+ *       avx2:   promoted, per-block FP32 partial sums of exact code values scaled once into the
+ *               totals (kernels/avx2/gemm_avx2_small.c: integer decode for M <= 4, table decode for
+ *               larger M);
  *   - tasks are ranges of B rows (N), never of K; the kernels compute each element with arithmetic
  *     that does not depend on the range, so the bits never depend on the thread count.
  */
@@ -39,16 +37,17 @@ static void small_task(void *ctx, size_t t) {
 
 int fp8_gemm_small_m(const fp8_gemm_problem *p) {
     const fp8_kernel_set *ks = p->ks;
-    const fp8_gemm_kernels *g = ks->gemm;
+    const fp8_gemm_small_kernels *g = ks->gemm->small;
     const size_t m = p->m, K = p->k;
-    size_t w = g->small_a_width ? g->small_a_width(m) : 0;
+    size_t w = g->a_width ? g->a_width(m) : 0;
     size_t nfl = 0, tmpfl = 0;
-    float *abuf = NULL;
+    float *abuf = NULL, *ws = NULL;
     small_task_ctx s;
     fp8_gemm_small_job *jb = &s.job;
 
     memset(jb, 0, sizeof *jb);
     jb->m = m;
+    jb->n = p->n;
     jb->k = K;
     jb->bfmt = p->b.fmt;
     jb->b = p->b.q;
@@ -92,11 +91,19 @@ int fp8_gemm_small_m(const fp8_gemm_problem *p) {
         }
         jb->a = abuf;
     }
+    if (g->prepare) {
+        size_t wsfl = g->ws_floats ? g->ws_floats(m, K) : 0;
+        if (wsfl > (size_t)-1 / 8 || !(ws = fp8_gemm_alloc_floats(wsfl))) {
+            fp8_gemm_free(abuf);
+            return wsfl > (size_t)-1 / 8 ? FP8_ERR_SIZE_OVERFLOW : FP8_ERR_NO_MEMORY;
+        }
+        g->prepare(jb, ws);
+    }
 
     /* Tasks: ranges of whole `align`-row units of B. */
-    s.fn = g->small_m;
+    s.fn = g->run;
     s.n = p->n;
-    s.align = g->small_n_align ? g->small_n_align : 1;
+    s.align = g->n_align ? g->n_align : 1;
     s.units = fp8_gemm_cdiv(p->n, s.align);
     s.ntasks = (size_t)fp8_num_threads() * 4;
     if (p->n * K < FP8_GEMM_SMALL_PARALLEL_MIN || fp8_num_threads() == 1) s.ntasks = 1;
@@ -105,6 +112,7 @@ int fp8_gemm_small_m(const fp8_gemm_problem *p) {
         small_task(&s, 0);
     else
         fp8_parallel_for(s.ntasks, small_task, &s);
+    fp8_gemm_free(ws);
     fp8_gemm_free(abuf);
     return FP8_OK;
 }

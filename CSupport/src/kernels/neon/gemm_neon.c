@@ -3,7 +3,7 @@
  *
  * Packed path only (kept simple): an 8 x 8 register tile, 16 float32x4 accumulators (8 rows x 2
  * vectors of 4 columns); per k two loads of the B sliver, two loads of the A sliver and sixteen FMAs
- * by lane (vfmaq_laneq_f32). Every M goes through the packed path (small_m = NULL); packing uses the
+ * by lane (vfmaq_laneq_f32). Every M goes through the packed path (small = NULL); packing uses the
  * set's scale_decode (bit-identical to the other sets) and the portable interleave.
  */
 #include "../../gemm/gemm_kernels.h"
@@ -48,7 +48,7 @@ const fp8_gemm_kernels fp8_gemm_neon = {
     128, 256, 2048,        /* mc, kc, nc */
     ukr_8x8,
     fp8_gemm_interleave_ref,
-    0, NULL, NULL, 0,
+    NULL,                  /* small: none */
     NULL,                  /* pack_fp8 */
 };
 

@@ -72,11 +72,13 @@ static void small_m_scalar(const fp8_gemm_small_job *jb, size_t j0, size_t j1) {
     }
 }
 
+static const fp8_gemm_small_kernels small_scalar = {16, small_a_width_scalar, NULL, NULL, small_m_scalar, 8};
+
 const fp8_gemm_kernels fp8_gemm_scalar = {
     SC_MR, SC_NR,          /* mr, nr */
     96, 256, 2048,         /* mc, kc, nc */
     ukr_scalar,
     fp8_gemm_interleave_ref,
-    16, small_a_width_scalar, small_m_scalar, 8,
+    &small_scalar,
     NULL,                  /* pack_fp8 */
 };

@@ -1,0 +1,426 @@
+/*
+ * gemm_avx2_small.c - the AVX2 + FMA small-M GEMM kernels (M <= 16, LLM decoding): B is streamed
+ * once and its codes are decoded inline, WITHOUT the scale: FP32 partial sums over each piece
+ * (<= 256 k) of a scale-block segment are scaled once into per-element totals,
+ * tot = fma(partial, factor, tot) (one extra rounding per piece, inside the documented bound).
+ *
+ * M <= 4, "dot" form (memory-bound: every code feeds at most 4 FMA lanes, so decode speed decides):
+ *   R rows of B at a time (R = 4 for M <= 2, else 2), one unit of codes per row per step, M x R
+ *   vector accumulators over k, one horizontal sum per element at the end. Two decodes ("modes"),
+ *   chosen once per product by small_prepare_avx2:
+ *   INT (the fast one): 32 codes -> float32 BIT PATTERNS of value * 2^-120 (E4M3) or 2^-112 (E5M2)
+ *       with integer ops only (unpack to 16 bits, arithmetic shift, unpack to 32 bits, mask), so a
+ *       code's exponent field becomes the float32 exponent field and subnormal codes become float32
+ *       subnormals. No conversion instruction and no multiply: the power of two lives in A instead,
+ *       which is prescaled ONCE by 2^ke (exact; ke puts max|A| in [2^125, 2^126)), so every product
+ *       a * 2^ke * raw(b) is the exact product a * value(b) times 2^(ke - 120) and stays a normal
+ *       float (only products below about 2^-122 max|A| can lose bits to underflow). The factor is
+ *       scale * 2^(120 - ke) (E4M3) or scale * 2^(112 - ke) (E5M2). The four vectors of a unit
+ *       come out in the order k = 0-3,16-19 | 4-7,20-23 | 8-11,24-27 | 12-15,28-31 (unpack works per
+ *       128-bit lane), and A is stored permuted to match. Measured on Zen 3, one core, in L1: about
+ *       18 G codes/s against about 12.8 with vcvtph2ps (which issues once per 2 cycles and shares
+ *       the FMA pipes).
+ *       Needs: DAZ off (subnormal raw values must not read as 0), every A value finite, and the
+ *       scale blocks of B 32-aligned along K (bc % 32 == 0 or one block per row).
+ *   F16 (the fallback for everything else): 16 codes -> binary16 (E4M3 as value * 2^-8, exact; E5M2
+ *       exactly) -> float32 with F16C's vcvtph2ps; the factor is scale * 2^8 (E4M3) or scale.
+ *   Rows of B holding NaN (E4M3, E5M2) or Inf (E5M2) codes are recomputed from folded values
+ *   decode(q) * scale by a plain loop, so that IEEE rules decide their outputs (the codes are
+ *   tracked on the fly with a max over their magnitudes).
+ * 4 < M <= 16, "broadcast" form (FMA-bound: 2 FMAs of 8 lanes per code at M = 16):
+ *   A interleaved [K][w] (w = 8 or 16 lanes, one per row of A). B rows in blocks of 40: for each
+ *   256-k step, groups of nb = 8 (w = 8) or 5 (w = 16) rows run the transposed register tile (w x nb
+ *   accumulators, vector A, broadcast B) against the same L1-resident A step. B is decoded by TABLE:
+ *   each code byte is loaded straight from B and its exact value broadcast from a 256-entry table
+ *   (two loads per code, no vector decode ops at all, NaN and Inf act as IEEE says). Measured:
+ *   M = 16, N = K = 8192, one thread, 29 ms against 34 ms decoding into an L1 buffer with F16C.
+ *   nb = 5 keeps 10 accumulators + 2 A vectors + broadcasts in the 16 ymm registers (nb = 6 made
+ *   clang spill an accumulator, a store-forwarding chain per k).
+ * In both forms a piece whose factor is not a normal finite float, or whose scale is 0, NaN, Inf or
+ * large enough for scale * max finite to overflow float32, is computed from the folded values
+ * decode(q) * scale (deq(B) exactly as float32 holds it) with the unscaled A instead.
+ * Every element's arithmetic is independent of the row range a task gets (bits never depend on the
+ * thread count).
+ */
+#include "../../internal/fp8_internal.h"
+#ifdef FP8_HAVE_X86
+#include "fp8_avx2.h"
+#include "../../gemm/gemm_kernels.h"
+#include <float.h>
+#include <math.h>
+
+#define FP8_INLINE __attribute__((always_inline)) inline
+#define FP8_UNROLL _Pragma("GCC unroll 32")
+
+enum { MODE_F16 = 0, MODE_INT = 1 };
+#define UNIT(MODE) ((MODE) == MODE_INT ? 32 : 16)
+/* Position of code u (< UNIT) of a unit in its decoded floats. */
+#define UPOS(MODE, u) ((MODE) == MODE_INT ? (((u) >> 2 & 3) * 8 + ((u) >> 4) * 4 + ((u) & 3)) : (u))
+
+/* ---- decoding one unit of codes ---------------------------------------------------------------- */
+
+/* One unit of codes at p -> raw floats v[0 .. UNIT/8) (order UPOS). *trk collects code magnitudes for
+ * special_seen: F16 mode tracks E4M3 only (16-bit lanes, code & 0x7F; vcvtph2ps already handles
+ * E5M2's Inf/NaN), INT mode tracks both formats (bytes, (code & 0x7F) << 1). */
+FP8_AVX2 static FP8_INLINE void raw_unit(const uint8_t *p, const int MODE, const int E4, __m256i *trk, __m256 v[4]) {
+    if (MODE == MODE_INT) {
+        /* No zero register and no byte mask: the broadcast form runs this with 12 accumulators live. */
+        const __m256i mk = _mm256_set1_epi32(E4 ? (int)0x87F00000 : (int)0x8FE00000);
+        __m256i b = _mm256_loadu_si256((const __m256i *)(const void *)p);
+        *trk = _mm256_max_epu8(*trk, _mm256_add_epi8(b, b)); /* (code & 0x7F) << 1 */
+        /* 16-bit lanes (code << 8 | code) >> 4 (E5M2: 3), arithmetic: the code at bit 4 (5), sign
+         * copies above; doubled into 32-bit lanes, the code lands at bit 20 (21); the mask keeps the
+         * magnitude and one sign bit. */
+        __m256i x0 = _mm256_srai_epi16(_mm256_unpacklo_epi8(b, b), E4 ? 4 : 3);
+        __m256i x1 = _mm256_srai_epi16(_mm256_unpackhi_epi8(b, b), E4 ? 4 : 3);
+        v[0] = _mm256_castsi256_ps(_mm256_and_si256(_mm256_unpacklo_epi16(x0, x0), mk));
+        v[1] = _mm256_castsi256_ps(_mm256_and_si256(_mm256_unpackhi_epi16(x0, x0), mk));
+        v[2] = _mm256_castsi256_ps(_mm256_and_si256(_mm256_unpacklo_epi16(x1, x1), mk));
+        v[3] = _mm256_castsi256_ps(_mm256_and_si256(_mm256_unpackhi_epi16(x1, x1), mk));
+    } else {
+        __m256i h;
+        if (E4) {
+            __m256i s = load16_e4m3s(p);
+            *trk = _mm256_max_epi16(*trk, _mm256_and_si256(s, _mm256_set1_epi16(0x7F)));
+            h = _mm256_and_si256(_mm256_slli_epi16(s, 7), _mm256_set1_epi16((short)0xBF80)); /* NaN unpatched */
+        } else {
+            h = e5m2_to_h16(load16_zx(p));
+        }
+        v[0] = _mm256_cvtph_ps(_mm256_castsi256_si128(h));
+        v[1] = _mm256_cvtph_ps(_mm256_extracti128_si256(h, 1));
+    }
+}
+
+FP8_AVX2 static FP8_INLINE int special_seen(__m256i t, const int MODE, const int E4) {
+    if (MODE == MODE_F16)
+        return E4 && _mm256_movemask_epi8(_mm256_cmpeq_epi16(t, _mm256_set1_epi16(0x7F))) != 0;
+    if (E4) return _mm256_movemask_epi8(_mm256_cmpeq_epi8(t, _mm256_set1_epi8((char)0xFE))) != 0;
+    return _mm256_movemask_epi8(_mm256_cmpeq_epi8(_mm256_max_epu8(t, _mm256_set1_epi8((char)0xF8)), t)) != 0;
+}
+
+/* A row of B holding a NaN code, or an Inf code (E5M2). */
+static int row_special(fp8_format fmt, const uint8_t *q, size_t n) {
+    for (size_t k = 0; k < n; k++)
+        if (fmt == FP8_E4M3 ? (q[k] & 0x7F) == 0x7F : (q[k] & 0x7F) >= 0x7C) return 1;
+    return 0;
+}
+
+/* Natural (driver-prepared, unscaled) A: rows (w == 0) or interleaved [K][w]. */
+static size_t small_a_width_avx2(size_t m) { return m <= 4 ? 0 : m <= 8 ? 8 : 16; }
+static inline float a_nat(const fp8_gemm_small_job *jb, size_t w, size_t i, size_t k) {
+    return w ? jb->a[k * w + i] : jb->a[i * jb->lda + k];
+}
+
+/* C[i][j] recomputed from folded values decode(q) * scale, for rows with special codes. */
+static float recompute(const fp8_gemm_small_job *jb, size_t i, size_t j) {
+    const size_t w = small_a_width_avx2(jb->m);
+    const uint8_t *q = jb->b + j * jb->ldb;
+    const float *sc = jb->bscales + (j / jb->bbr) * jb->bnbc;
+    float acc = 0.0f;
+    for (size_t k = 0; k < jb->k; k++) acc += a_nat(jb, w, i, k) * (fp8_decode1(jb->bfmt, q[k]) * sc[k / jb->bbc]);
+    return acc;
+}
+
+/* The factor of a piece's raw partial sum (MODE_LUT: the values are exact, the factor is the scale),
+ * or 0 if it is not a normal finite float, or if the block's dequantized values can overflow float32
+ * (scale * max finite > FLT_MAX: folding gives the Inf that deq(B) holds, as on the packed path). */
+enum { MODE_LUT = 2 };
+static inline float piece_factor(const fp8_gemm_small_job *jb, const int MODE, const int E4, float s) {
+    float f = MODE == MODE_INT ? s * jb->kfac : MODE == MODE_F16 && E4 ? s * 256.0f : s;
+    if (!(fabsf(s) <= (E4 ? FLT_MAX / 448.0f : FLT_MAX / 57344.0f))) return 0.0f;
+    return fabsf(f) >= FLT_MIN && fabsf(f) <= FLT_MAX ? f : 0.0f;
+}
+
+FP8_AVX2 static FP8_INLINE void store_c(const fp8_gemm_small_job *jb, size_t i, size_t j, float v) {
+    float *c = jb->c + i * jb->ldc + j;
+    *c = jb->beta == 0.0f ? jb->alpha * v : jb->alpha * v + jb->beta * *c;
+}
+
+/* ---- dot form (M <= 4) --------------------------------------------------------------------------- */
+
+#define DOT_MAXM 4
+#define DOT_PIECE 256 /* raw partial sums are scaled into the totals at least every 256 k */
+
+FP8_AVX2 static FP8_INLINE float hsum8(__m256 v) {
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
+}
+
+/* C[i][j + r] for i < M, r < R (M, R, E4, MODE constants after inlining). Per block segment (cut into
+ * pieces of <= 256 k): vector partial sums of a * raw(b) over whole units, then tot = fma(partial,
+ * factor, tot); segment tails (block sizes not multiples of the unit) and pieces whose factor is not
+ * usable take folded scalar products with the unscaled A. A row's arithmetic never depends on R or on
+ * the other rows. */
+FP8_AVX2 static FP8_INLINE void dot_rows(const fp8_gemm_small_job *jb, size_t j, const int M, const int R,
+                                         const int E4, const int MODE) {
+    const size_t K = jb->k, bc = jb->bbc, U = UNIT(MODE);
+    const uint8_t *q[4];
+    const float *sc[4];
+    const float *ap[DOT_MAXM], *an[DOT_MAXM];
+    __m256 tot[DOT_MAXM][4];
+    float tail[DOT_MAXM][4];
+    __m256i trk = _mm256_setzero_si256();
+    FP8_UNROLL
+    for (int r = 0; r < R; r++) {
+        q[r] = jb->b + (j + r) * jb->ldb;
+        sc[r] = jb->bscales + ((j + r) / jb->bbr) * jb->bnbc;
+    }
+    FP8_UNROLL
+    for (int i = 0; i < M; i++) {
+        an[i] = jb->a + i * jb->lda;
+        ap[i] = MODE == MODE_INT ? jb->ak + i * jb->akld : an[i];
+        FP8_UNROLL
+        for (int r = 0; r < R; r++) {
+            tot[i][r] = _mm256_setzero_ps();
+            tail[i][r] = 0.0f;
+        }
+    }
+    for (size_t kb = 0, k0 = 0; k0 < K; kb++, k0 += bc) {
+        size_t k1 = K - k0 < bc ? K : k0 + bc;
+        float fac[4];
+        int slow = 0;
+        FP8_UNROLL
+        for (int r = 0; r < R; r++) {
+            fac[r] = piece_factor(jb, MODE, E4, sc[r][kb]);
+            if (fac[r] == 0.0f) slow = 1;
+        }
+        size_t k = k0;
+        while (!slow && k + U <= k1) {
+            size_t kend = k + ((k1 - k) / U < DOT_PIECE / U ? (k1 - k) / U : DOT_PIECE / U) * U;
+            __m256 acc[DOT_MAXM][4];
+            FP8_UNROLL
+            for (int i = 0; i < M; i++) {
+                FP8_UNROLL
+                for (int r = 0; r < R; r++) acc[i][r] = _mm256_setzero_ps();
+            }
+            for (; k < kend; k += U) {
+                FP8_UNROLL
+                for (int r = 0; r < R; r++) {
+                    __m256 v[4];
+                    raw_unit(q[r] + k, MODE, E4, &trk, v);
+                    FP8_UNROLL
+                    for (int i = 0; i < M; i++) {
+                        FP8_UNROLL
+                        for (int t = 0; t < (int)(U / 8); t++)
+                            acc[i][r] = _mm256_fmadd_ps(_mm256_loadu_ps(ap[i] + k + 8 * t), v[t], acc[i][r]);
+                    }
+                }
+            }
+            FP8_UNROLL
+            for (int r = 0; r < R; r++) {
+                __m256 f = _mm256_set1_ps(fac[r]);
+                FP8_UNROLL
+                for (int i = 0; i < M; i++) tot[i][r] = _mm256_fmadd_ps(acc[i][r], f, tot[i][r]);
+            }
+        }
+        for (; k < k1; k++) {
+            FP8_UNROLL
+            for (int r = 0; r < R; r++) {
+                float x = fp8_decode1(jb->bfmt, q[r][k]) * sc[r][kb];
+                FP8_UNROLL
+                for (int i = 0; i < M; i++) tail[i][r] += an[i][k] * x;
+            }
+        }
+    }
+    const int any = special_seen(trk, MODE, E4);
+    FP8_UNROLL
+    for (int r = 0; r < R; r++) {
+        const int sp = any && row_special(jb->bfmt, q[r], K);
+        FP8_UNROLL
+        for (int i = 0; i < M; i++)
+            store_c(jb, (size_t)i, j + r, sp ? recompute(jb, (size_t)i, j + r) : hsum8(tot[i][r]) + tail[i][r]);
+    }
+}
+
+#define DOT_INST(M_, R_, E_, MD_)                                                                    \
+    FP8_AVX2 static void dot_##M_##_##R_##_##E_##_##MD_(const fp8_gemm_small_job *jb, size_t j) {   \
+        dot_rows(jb, j, M_, R_, E_, MD_);                                                            \
+    }
+#define DOT_INST_MODE(M_, R_, MD_) DOT_INST(M_, R_, 0, MD_) DOT_INST(M_, R_, 1, MD_) DOT_INST(M_, 1, 0, MD_) DOT_INST(M_, 1, 1, MD_)
+#define DOT_INST_M(M_, R_) DOT_INST_MODE(M_, R_, 0) DOT_INST_MODE(M_, R_, 1)
+DOT_INST_M(1, 4)
+DOT_INST_M(2, 4)
+DOT_INST_M(3, 2)
+DOT_INST_M(4, 2)
+
+typedef void (*dot_fn)(const fp8_gemm_small_job *, size_t);
+
+static void small_dot(const fp8_gemm_small_job *jb, size_t j0, size_t j1) {
+#define DOT_ROW(M_, R_) {{dot_##M_##_##R_##_0_0, dot_##M_##_##R_##_1_0}, {dot_##M_##_##R_##_0_1, dot_##M_##_##R_##_1_1}}
+    static const dot_fn wide[DOT_MAXM][2][2] = {DOT_ROW(1, 4), DOT_ROW(2, 4), DOT_ROW(3, 2), DOT_ROW(4, 2)};
+    static const dot_fn one[DOT_MAXM][2][2] = {DOT_ROW(1, 1), DOT_ROW(2, 1), DOT_ROW(3, 1), DOT_ROW(4, 1)};
+#undef DOT_ROW
+    static const size_t rw[DOT_MAXM] = {4, 4, 2, 2};
+    const size_t mi = jb->m - 1, e4 = jb->bfmt == FP8_E4M3, md = jb->kmode == MODE_INT, R = rw[mi];
+    size_t j = j0;
+    for (; j + R <= j1; j += R) wide[mi][md][e4](jb, j);
+    for (; j < j1; j++) one[mi][md][e4](jb, j);
+}
+
+/* ---- broadcast form (4 < M <= 16) ---------------------------------------------------------------- */
+
+#define BC_KB 256   /* k per step: A step [256][W] (<= 16 KiB) stays in L1 for a whole row block */
+#define BC_RB 40    /* rows of B per row block (multiple of every NB); totals 40 x 16 floats */
+#define BC_NBMAX 8
+
+/* tot[0..W) += sum over k in [s0, s1) of A[k][.] * decode(q[k]) * s (unscaled A; the pieces whose
+ * factor is not usable). */
+FP8_AVX2 static void bc_folded(const fp8_gemm_small_job *jb, size_t row, size_t s0, size_t s1, float s,
+                               const int W, float *tot) {
+    float x[BC_KB];
+    jb->quant->scale_decode(jb->bfmt, jb->b + row * jb->ldb + s0, x, s1 - s0, s);
+    __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
+    for (size_t k = s0; k < s1; k++) {
+        __m256 bv = _mm256_broadcast_ss(x + (k - s0));
+        acc0 = _mm256_fmadd_ps(_mm256_load_ps(jb->a + k * W), bv, acc0);
+        if (W == 16) acc1 = _mm256_fmadd_ps(_mm256_load_ps(jb->a + k * W + 8), bv, acc1);
+    }
+    _mm256_store_ps(tot, _mm256_add_ps(_mm256_load_ps(tot), acc0));
+    if (W == 16) _mm256_store_ps(tot + 8, _mm256_add_ps(_mm256_load_ps(tot + 8), acc1));
+}
+
+/* ---- broadcast form, table decode ----------------------------------------------------------------- */
+
+/* One group of NB rows (nb real ones; the others repeat row nb - 1 and are discarded) over one step
+ * [kk, kk + kb): per block segment, acc = sum a * lut[code] with the code bytes read straight from B
+ * and the decoded value broadcast from the 256-entry table (exact decode, so NaN and Inf codes act
+ * as IEEE arithmetic says), then tot = fma(acc, scale, tot). */
+FP8_AVX2 static FP8_INLINE void lut_group(const fp8_gemm_small_job *jb, size_t g, size_t nb, size_t kk, size_t kb,
+                                          float *tot, const int W, const int NB) {
+    const float *lut = jb->lut;
+    const uint8_t *q[BC_NBMAX];
+    const size_t bc = jb->bbc;
+    FP8_UNROLL
+    for (int r = 0; r < NB; r++) q[r] = jb->b + (g + ((size_t)r < nb ? (size_t)r : nb - 1)) * jb->ldb;
+    if (kk + kb + BC_KB <= jb->k) { /* the next step's codes */
+        FP8_UNROLL
+        for (int r = 0; r < NB; r++)
+            for (size_t o = 0; o < BC_KB; o += 64) _mm_prefetch((const char *)(q[r] + kk + kb + o), _MM_HINT_T0);
+    }
+    for (size_t s0 = kk, s1; s0 < kk + kb; s0 = s1) {
+        size_t bi = s0 / bc;
+        float fac[BC_NBMAX];
+        s1 = (bi + 1) * bc < kk + kb ? (bi + 1) * bc : kk + kb;
+        for (size_t r = 0; r < (size_t)NB; r++) {
+            fac[r] = 0.0f;
+            if (r >= nb) continue;
+            float sc = jb->bscales[((g + r) / jb->bbr) * jb->bnbc + bi];
+            fac[r] = piece_factor(jb, MODE_LUT, jb->bfmt == FP8_E4M3, sc);
+            if (fac[r] == 0.0f) bc_folded(jb, g + r, s0, s1, sc, W, tot + r * 16);
+        }
+        __m256 acc[BC_NBMAX][2];
+        FP8_UNROLL
+        for (int r = 0; r < NB; r++) acc[r][0] = acc[r][1] = _mm256_setzero_ps();
+        const float *a = jb->a + s0 * (size_t)W;
+        size_t k = s0;
+        for (; k + 8 <= s1; k += 8, a += 8 * W) {
+            FP8_UNROLL
+            for (int u = 0; u < 8; u++) {
+                __m256 a0 = _mm256_load_ps(a + u * W), a1 = W == 16 ? _mm256_load_ps(a + u * W + 8) : a0;
+                FP8_UNROLL
+                for (int r = 0; r < NB; r++) {
+                    __m256 bv = _mm256_broadcast_ss(lut + q[r][k + u]);
+                    acc[r][0] = _mm256_fmadd_ps(a0, bv, acc[r][0]);
+                    if (W == 16) acc[r][1] = _mm256_fmadd_ps(a1, bv, acc[r][1]);
+                }
+            }
+        }
+        for (; k < s1; k++, a += W) {
+            __m256 a0 = _mm256_load_ps(a), a1 = W == 16 ? _mm256_load_ps(a + 8) : a0;
+            FP8_UNROLL
+            for (int r = 0; r < NB; r++) {
+                __m256 bv = _mm256_broadcast_ss(lut + q[r][k]);
+                acc[r][0] = _mm256_fmadd_ps(a0, bv, acc[r][0]);
+                if (W == 16) acc[r][1] = _mm256_fmadd_ps(a1, bv, acc[r][1]);
+            }
+        }
+        FP8_UNROLL
+        for (int r = 0; r < NB; r++) {
+            if (fac[r] == 0.0f) continue; /* rows >= nb, and pieces done by bc_folded */
+            __m256 f = _mm256_set1_ps(fac[r]);
+            float *t = tot + r * 16;
+            _mm256_store_ps(t, _mm256_fmadd_ps(acc[r][0], f, _mm256_load_ps(t)));
+            if (W == 16) _mm256_store_ps(t + 8, _mm256_fmadd_ps(acc[r][1], f, _mm256_load_ps(t + 8)));
+        }
+    }
+}
+
+/* Rows of B in blocks of BC_RB; for each 256-k step every group of NB rows of the block reuses the
+ * same L1-resident A step; per-row totals accumulate in k order, then C is written once. */
+FP8_AVX2 static FP8_INLINE void lut_run(const fp8_gemm_small_job *jb, size_t j0, size_t j1, const int W, const int NB) {
+    float tot[BC_RB * 16] __attribute__((aligned(64)));
+    for (size_t rb0 = j0; rb0 < j1; rb0 += BC_RB) {
+        const size_t rb1 = j1 - rb0 < BC_RB ? j1 : rb0 + BC_RB;
+        for (size_t i = 0; i < BC_RB * 16; i++) tot[i] = 0.0f;
+        for (size_t kk = 0; kk < jb->k; kk += BC_KB) {
+            const size_t kb = jb->k - kk < BC_KB ? jb->k - kk : BC_KB;
+            for (size_t g = rb0; g < rb1; g += NB)
+                lut_group(jb, g, rb1 - g < (size_t)NB ? rb1 - g : (size_t)NB, kk, kb, tot + (g - rb0) * 16, W, NB);
+        }
+        for (size_t j = rb0; j < rb1; j++)
+            for (size_t i = 0; i < jb->m; i++) store_c(jb, i, j, tot[(j - rb0) * 16 + i]);
+    }
+}
+
+FP8_AVX2 static void lut_8(const fp8_gemm_small_job *jb, size_t j0, size_t j1) { lut_run(jb, j0, j1, 8, 8); }
+FP8_AVX2 static void lut_16(const fp8_gemm_small_job *jb, size_t j0, size_t j1) { lut_run(jb, j0, j1, 16, 5); }
+
+/* ---- entry points -------------------------------------------------------------------------------- */
+
+static void small_m_avx2(const fp8_gemm_small_job *jb, size_t j0, size_t j1) {
+    if (jb->m <= DOT_MAXM)
+        small_dot(jb, j0, j1);
+    else
+        (jb->m > 8 ? lut_16 : lut_8)(jb, j0, j1);
+}
+
+/* Workspace: the decode table (256 floats), then for the dot form the INT mode's A (rows permuted per
+ * 32-code unit, prescaled). */
+static size_t small_ws_floats_avx2(size_t m, size_t k) {
+    size_t ld = (k + 15) / 16 * 16;
+    if (small_a_width_avx2(m)) return 256;
+    return m > ((size_t)-1 / 8 - 256) / ld ? (size_t)-1 : 256 + m * ld;
+}
+
+/* Builds the decode table; for the dot form chooses the mode. INT needs DAZ off, 32-aligned scale
+ * blocks along K and a finite A; then A is prescaled by 2^ke and permuted into the workspace. */
+static void small_prepare_avx2(fp8_gemm_small_job *jb, float *ws) {
+    const size_t m = jb->m, K = jb->k, ld = (K + 15) / 16 * 16;
+    float amax = 0.0f;
+    int e;
+    for (int c = 0; c < 256; c++) ws[c] = fp8_decode1(jb->bfmt, (uint8_t)c);
+    jb->lut = ws;
+    jb->kmode = MODE_F16;
+    if (small_a_width_avx2(m) || (_mm_getcsr() & 0x0040) != 0 || (jb->bbc % 32 != 0 && jb->bbc < K)) return;
+    for (size_t i = 0; i < m; i++)
+        for (size_t k = 0; k < K; k++) {
+            float x = fabsf(jb->a[i * jb->lda + k]);
+            if (!(x <= FLT_MAX)) return;
+            amax = x > amax ? x : amax;
+        }
+    (void)frexpf(amax, &e); /* amax in [2^(e-1), 2^e) */
+    int ke = 126 - e;
+    ke = ke < 0 ? 0 : ke > 126 ? 126 : ke;
+    const float p = ldexpf(1.0f, ke);
+    float *ak = ws + 256;
+    jb->kfac = ldexpf(1.0f, (jb->bfmt == FP8_E4M3 ? 120 : 112) - ke);
+    for (size_t i = 0; i < m; i++) {
+        const float *src = jb->a + i * jb->lda;
+        float *dst = ak + i * ld;
+        size_t k = 0;
+        for (; k + 32 <= K; k += 32)
+            for (int u = 0; u < 32; u++) dst[k + UPOS(MODE_INT, u)] = src[k + u] * p;
+        for (; k < K; k++) dst[k] = src[k] * p;
+    }
+    jb->ak = ak;
+    jb->akld = ld;
+    jb->kmode = MODE_INT;
+}
+
+const fp8_gemm_small_kernels fp8_gemm_small_avx2 = {
+    16, small_a_width_avx2, small_ws_floats_avx2, small_prepare_avx2, small_m_avx2, 40,
+};
+
+#endif /* FP8_HAVE_X86 */

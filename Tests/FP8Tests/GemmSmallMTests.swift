@@ -1,0 +1,207 @@
+import CFP8
+import FP8
+import FP8TestSupport
+import XCTest
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The small-M path (M <= 16) decodes B inline, in ways that depend on M and on the inputs (for AVX2:
+/// an integer decode with a prescaled A, an F16C fallback, a table decode; per-block fallbacks for
+/// unusable scale factors). These tests aim inputs at each of them: every finite code including
+/// subnormals, rows of subnormals only, tiny and large scales, block widths that are not multiples of
+/// 32, activations near the float32 range limits, DAZ set by the caller, and NaN / Inf codes. Every
+/// element is checked on its own against an FP64 reference of the dequantized operands.
+final class GemmSmallMTests: XCTestCase {
+    let ms = [1, 2, 3, 4, 5, 8, 9, 16]
+
+    /// Random codes of `fmt` that decode to finite values (zeros, subnormals, both signs).
+    func finiteCodes(_ n: Int, _ fmt: FP8Format, _ rng: inout SplitMix64) -> [UInt8] {
+        (0..<n).map { _ in
+            while true {
+                let c = UInt8(truncatingIfNeeded: rng.next())
+                let mag = c & 0x7F
+                if fmt == .e4m3 ? mag != 0x7F : mag < 0x7C { return c }
+            }
+        }
+    }
+
+    /// Random subnormal (or zero) codes.
+    func subnormalCodes(_ n: Int, _ fmt: FP8Format, _ rng: inout SplitMix64) -> [UInt8] {
+        (0..<n).map { _ in
+            let r = rng.next()
+            return UInt8(truncatingIfNeeded: r & (fmt == .e4m3 ? 0x87 : 0x83))
+        }
+    }
+
+    /// Every element: |c - ref| <= tol * sum_k |a b| (FP64), or both non-finite alike.
+    func checkElementwise(_ c: [Float], _ a: [Float], _ b: [Float], m: Int, n: Int, k: Int, tol: Double,
+                          _ what: String, file: StaticString = #filePath, line: UInt = #line) {
+        var bad = 0
+        for i in 0..<m {
+            for j in 0..<n {
+                var ref = 0.0, mag = 0.0
+                for p in 0..<k {
+                    let x = Double(a[i * k + p]) * Double(b[j * k + p])
+                    ref += x
+                    mag += abs(x)
+                }
+                let got = Double(c[i * n + j])
+                let ok: Bool
+                if !ref.isFinite {
+                    ok = ref.isNaN ? got.isNaN : got == ref
+                } else {
+                    ok = abs(got - ref) <= tol * mag
+                }
+                if !ok {
+                    bad += 1
+                    if bad <= 3 {
+                        XCTFail("\(what): C[\(i)][\(j)] = \(got), want \(ref) (sum |ab| \(mag))", file: file, line: line)
+                    }
+                }
+            }
+        }
+        XCTAssertEqual(bad, 0, "\(what): \(bad) bad elements", file: file, line: line)
+    }
+
+    /// B [n, k] with 1 x bc blocks: random finite codes and scales; row 2 holds subnormal codes only,
+    /// row 5 has scales of 2^-124 when `tinyRow` (unusable as a raw-sum factor: the per-block fallback),
+    /// row 6 has scales of 2^20 when `bigRow`, row 7 scales of 2^121 when `hugeRow` (then 2^8 times the
+    /// scale overflows: the F16C decode's raw-sum factor is unusable).
+    func makeB(n: Int, k: Int, bc: Int, fmt: FP8Format, tinyRow: Bool, bigRow: Bool = true, hugeRow: Bool = false,
+               seed: UInt64) throws -> QuantizedMatrix {
+        var rng = SplitMix64(seed: seed)
+        var codes = finiteCodes(n * k, fmt, &rng)
+        let sub = subnormalCodes(k, fmt, &rng)
+        codes.replaceSubrange((2 * k)..<(3 * k), with: sub)
+        let nbc = (k + bc - 1) / bc
+        var scales = (0..<(n * nbc)).map { _ in Float(Double(rng.next() % 1000 + 1) / 64.0) }
+        for kb in 0..<nbc {
+            if tinyRow { scales[5 * nbc + kb] = 0x1p-124 }
+            if bigRow { scales[6 * nbc + kb] = 0x1p20 }
+            if hugeRow { scales[7 * nbc + kb] = 0x1p121 }
+        }
+        return try QuantizedMatrix(codes: codes, scales: scales, rows: n, cols: k, blockRows: 1, blockCols: bc, format: fmt)
+    }
+
+    func testEveryDecodeAgainstFP64Elementwise() throws {
+        let (n, k) = (37, 300)
+        var cases = 0
+        try forEachKernelSet { set in
+            for fmt in [FP8Format.e4m3, .e5m2] {
+                for m in ms {
+                    // 1. FP8 A (1x128 tiles), B in 1x128 blocks with a tiny-scale row.
+                    let qa = try QuantizedMatrix(quantizing: gaussianFloats(m * k, seed: UInt64(m)), rows: m, cols: k, granularity: .tile(128))
+                    let b = try makeB(n: n, k: k, bc: 128, fmt: fmt, tinyRow: true, seed: UInt64(m + 10))
+                    let bd = b.dequantized()
+                    checkElementwise(try matmul(qa, b), qa.dequantized(), bd, m: m, n: n, k: k, tol: 1e-5,
+                                     "\(set) \(fmt) M=\(m) FP8 A")
+                    // 2. float32 A near the top and the bottom of the float32 range (the prescale
+                    //    exponent of the integer decode hits its limits), and B in 1 x 48 blocks (not
+                    //    32-aligned: the F16C fallback), with huge scales against tiny activations.
+                    for (p, bc) in [(Float(0x1p100), 128), (Float(0x1p-100), 128), (Float(1), 48), (Float(0x1p-100), 48)] {
+                        let x = gaussianFloats(m * k, seed: UInt64(m + 20)).map { $0 * p }
+                        let b2 = try makeB(n: n, k: k, bc: bc, fmt: fmt, tinyRow: false, bigRow: p <= 1, hugeRow: p < 1,
+                                           seed: UInt64(m + 30))
+                        checkElementwise(try matmul(x, rows: m, b2), x, b2.dequantized(), m: m, n: n, k: k, tol: 1e-5,
+                                         "\(set) \(fmt) M=\(m) float32 A x \(p), blocks 1x\(bc)")
+                    }
+                    cases += 5
+                }
+            }
+        }
+        XCTAssertGreaterThan(cases, 0)
+    }
+
+    #if canImport(Glibc) && arch(x86_64)
+    /// A caller running with DAZ (denormals are zero) must still get exact subnormal codes.
+    func testCallerDAZDoesNotFlushSubnormalCodes() throws {
+        let (n, k) = (37, 300)
+        var env = fenv_t()
+        fegetenv(&env)
+        let saved = env
+        defer { var s = saved; fesetenv(&s) }
+        try forEachKernelSet { set in
+            for fmt in [FP8Format.e4m3, .e5m2] {
+                for m in [1, 4, 16] {
+                    let qa = try QuantizedMatrix(quantizing: gaussianFloats(m * k, seed: 3), rows: m, cols: k, granularity: .tile(128))
+                    let b = try makeB(n: n, k: k, bc: 128, fmt: fmt, tinyRow: false, seed: 4)
+                    var daz = saved
+                    daz.__mxcsr |= 0x40
+                    fesetenv(&daz)
+                    let c = try matmul(qa, b)
+                    var s = saved
+                    fesetenv(&s)
+                    checkElementwise(c, qa.dequantized(), b.dequantized(), m: m, n: n, k: k, tol: 1e-5, "\(set) \(fmt) M=\(m) DAZ")
+                }
+            }
+        }
+    }
+    #endif
+
+    /// NaN codes give NaN; E5M2 infinities give what IEEE arithmetic gives (+-Inf, or NaN for
+    /// Inf - Inf and 0 * Inf).
+    func testNaNAndInfinityCodesFollowIEEE() throws {
+        let (n, k) = (23, 300)
+        try forEachKernelSet { set in
+            for fmt in [FP8Format.e4m3, .e5m2] {
+                for m in ms {
+                    var rng = SplitMix64(seed: UInt64(m * 7))
+                    var codes = finiteCodes(n * k, fmt, &rng)
+                    codes[3 * k + 40] = fmt == .e4m3 ? 0x7F : 0x7E    // NaN
+                    codes[9 * k + 299] = fmt == .e4m3 ? 0xFF : 0xFE   // -NaN, in the K tail
+                    if fmt == .e5m2 {
+                        codes[4 * k + 100] = 0x7C                     // +Inf
+                        codes[5 * k + 7] = 0xFC                       // -Inf
+                        codes[6 * k + 1] = 0x7C                       // +Inf and -Inf: NaN
+                        codes[6 * k + 250] = 0xFC
+                        codes[7 * k + 128] = 0x7C                     // +Inf where A row 0 is 0
+                    }
+                    let scales = (0..<(n * 3)).map { _ in Float(Double(rng.next() % 100 + 1) / 16.0) }
+                    let b = try QuantizedMatrix(codes: codes, scales: scales, rows: n, cols: k, blockRows: 1, blockCols: 128, format: fmt)
+                    var x = gaussianFloats(m * k, seed: UInt64(m))
+                    x[128] = 0
+                    checkElementwise(try matmul(x, rows: m, b), x, b.dequantized(), m: m, n: n, k: k, tol: 1e-5,
+                                     "\(set) \(fmt) M=\(m) special codes")
+                }
+            }
+        }
+    }
+
+    /// Scales the Swift API refuses but C callers can pass (0, Inf, NaN) and scales whose dequantized
+    /// values overflow float32: every path must give what the float32 dequantized B gives.
+    func testUnusualScalesFromTheCAPI() throws {
+        let (n, k) = (23, 300)
+        try forEachKernelSet { set in
+            for fmt in [FP8Format.e4m3, .e5m2] {
+                for m in ms {
+                    var rng = SplitMix64(seed: UInt64(m * 11))
+                    let codes = finiteCodes(n * k, fmt, &rng)
+                    var scales = (0..<(n * 3)).map { _ in Float(Double(rng.next() % 100 + 1) / 16.0) }
+                    for kb in 0..<3 {
+                        scales[3 * 3 + kb] = 0
+                        scales[4 * 3 + kb] = .infinity
+                        scales[5 * 3 + kb] = .nan
+                        scales[6 * 3 + kb] = 0x1p127
+                    }
+                    scales[7 * 3 + 1] = .infinity // one block only
+                    let x = gaussianFloats(m * k, seed: UInt64(m)).map { $0 * 0x1p-110 }
+                    var decoded = [Float](repeating: 0, count: n * k)
+                    XCTAssertEqual(fp8_decode_f32(fmt.cValue, codes, &decoded, n * k), 0)
+                    let deq = (0..<(n * k)).map { decoded[$0] * scales[($0 / k) * 3 + ($0 % k) / 128] }
+                    var c = [Float](repeating: 0, count: m * n)
+                    let st = codes.withUnsafeBufferPointer { q in
+                        scales.withUnsafeBufferPointer { sc in
+                            var bm = fp8_matrix(format: fmt.cValue, rows: n, cols: k, ld: k, data: q.baseAddress,
+                                                scales: sc.baseAddress, block_rows: 1, block_cols: 128)
+                            return fp8_gemm_f32a(m, x, k, &bm, 1, 0, &c, n)
+                        }
+                    }
+                    XCTAssertEqual(st, 0)
+                    checkElementwise(c, x, deq, m: m, n: n, k: k, tol: 1e-5, "\(set) \(fmt) M=\(m) C-API scales")
+                }
+            }
+        }
+    }
+}
