@@ -78,10 +78,11 @@ func runGemmBench(_ o: Options, records: inout [Record]) {
             progress("GEMM \(s.m)x\(s.n)x\(s.k) on \(threads) thread(s)")
             FP8Runtime.threadCount = threads
             openblas_set_num_threads(Int32(threads))
-            let tOurs = bestTime(budget: budget, minReps: reps) {
-                _ = qa.withCMatrix { am in qb.withCMatrix { bm in fp8_gemm(am, bm, 1, 0, &c, s.n) } }
-            }
-            let tPeer = bestTime(budget: budget, minReps: reps) { openblas(ad, bd, &cRef) }
+            let t = bestTimesInterleaved(budget: budget, minReps: reps, [
+                { _ = qa.withCMatrix { am in qb.withCMatrix { bm in fp8_gemm(am, bm, 1, 0, &c, s.n) } } },
+                { openblas(ad, bd, &cRef) },
+            ])
+            let (tOurs, tPeer) = (t[0], t[1])
             let tPipe = bestTime(budget: budget, minReps: reps) {
                 _ = qa.withCMatrix { am in fp8_dequantize_f32(am, &scratchA, s.k) }
                 _ = qb.withCMatrix { bm in fp8_dequantize_f32(bm, &scratchB, s.k) }

@@ -73,6 +73,25 @@ func bestTime(budget: Double, minReps: Int = 3, _ body: () -> Void) -> Double {
     return best
 }
 
+/// Best times of several bodies measured in alternation (a, b, a, b, ...), so that a noisy neighbour
+/// on a shared machine slows both sides of a ratio alike instead of one of them.
+func bestTimesInterleaved(budget: Double, minReps: Int = 3, _ bodies: [() -> Void]) -> [Double] {
+    for b in bodies { b() }  // warm-up
+    var best = [Double](repeating: .infinity, count: bodies.count)
+    let start = now()
+    var reps = 0
+    while reps < minReps || now() - start < budget {
+        for (i, b) in bodies.enumerated() {
+            let t0 = now()
+            b()
+            best[i] = min(best[i], now() - t0)
+        }
+        reps += 1
+        if reps > 10_000 { break }
+    }
+    return best
+}
+
 /// Keeps the optimiser from deleting work whose result is otherwise unused: the result is folded
 /// into a global that is printed at exit, a side effect no optimiser may remove.
 nonisolated(unsafe) var benchSink: UInt64 = 0
