@@ -73,21 +73,25 @@ func bestTime(budget: Double, minReps: Int = 3, _ body: () -> Void) -> Double {
     return best
 }
 
-/// Best times of several bodies measured in alternation (a, b, a, b, ...), so that a noisy neighbour
-/// on a shared machine slows both sides of a ratio alike instead of one of them.
-func bestTimesInterleaved(budget: Double, minReps: Int = 3, _ bodies: [() -> Void]) -> [Double] {
+/// Best times of several bodies measured in alternating bursts (a a a, b b b, a a a, ...), so that a
+/// noisy neighbour on a shared machine slows both sides of a ratio alike. Bursts rather than single
+/// runs: a pool that spins after a call (OpenBLAS does) would otherwise steal the cores from the next
+/// body; the best run of a burst is clear of it.
+func bestTimesInterleaved(budget: Double, minRounds: Int = 2, burst: Int = 3, _ bodies: [() -> Void]) -> [Double] {
     for b in bodies { b() }  // warm-up
     var best = [Double](repeating: .infinity, count: bodies.count)
     let start = now()
-    var reps = 0
-    while reps < minReps || now() - start < budget {
+    var rounds = 0
+    while rounds < minRounds || now() - start < budget {
         for (i, b) in bodies.enumerated() {
-            let t0 = now()
-            b()
-            best[i] = min(best[i], now() - t0)
+            for _ in 0..<burst {
+                let t0 = now()
+                b()
+                best[i] = min(best[i], now() - t0)
+            }
         }
-        reps += 1
-        if reps > 10_000 { break }
+        rounds += 1
+        if rounds > 1_000 { break }
     }
     return best
 }

@@ -196,9 +196,6 @@ FP8_AVX2 static FP8_INLINE void dot_rows(const fp8_gemm_small_job *jb, size_t j,
                 for (int r = 0; r < R; r++) acc[i][r] = _mm256_setzero_ps();
             }
             for (; k < kend; k += U) {
-#ifdef PF2
-                if (MODE == MODE_INT && (k & 63) == 0) { FP8_UNROLL for (int r = 0; r < R; r++) _mm_prefetch((const char *)(q[r] + k + PF2), _MM_HINT_T0); }
-#endif
                 FP8_UNROLL
                 for (int r = 0; r < R; r++) {
                     __m256 v[4];
