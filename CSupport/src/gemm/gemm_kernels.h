@@ -31,7 +31,7 @@ typedef void (*fp8_gemm_interleave_fn)(const float *src, size_t lds, size_t rows
 
 /* One small-M product as seen by a small-M kernel (filled by gemm_small_m.c, then by prepare). */
 typedef struct fp8_gemm_small_job {
-    size_t m, n, k;              /* M <= max_m, N, K > 0 */
+    size_t m, k;                 /* M <= max_m, K > 0 */
     /* A prepared by the driver, already dequantized (scales folded):
      *   a_width(m) == 0: rows, a[i*lda + k], i < m (lda >= k);
      *   a_width(m) == w: interleaved, a[k*w + i], rows m..w-1 zero (lda unused; 64-byte aligned). */

@@ -47,7 +47,6 @@ int fp8_gemm_small_m(const fp8_gemm_problem *p) {
 
     memset(jb, 0, sizeof *jb);
     jb->m = m;
-    jb->n = p->n;
     jb->k = K;
     jb->bfmt = p->b.fmt;
     jb->b = p->b.q;

@@ -376,24 +376,27 @@ static void small_m_avx2(const fp8_gemm_small_job *jb, size_t j0, size_t j1) {
         (jb->m > 8 ? lut_16 : lut_8)(jb, j0, j1);
 }
 
-/* Workspace: the decode table (256 floats), then for the dot form the INT mode's A (rows permuted per
- * 32-code unit, prescaled). */
+/* Workspace: the decode table (256 floats) for the broadcast form; the INT mode's A (rows permuted
+ * per 32-code unit, prescaled) for the dot form. */
 static size_t small_ws_floats_avx2(size_t m, size_t k) {
     size_t ld = (k + 15) / 16 * 16;
     if (small_a_width_avx2(m)) return 256;
-    return m > ((size_t)-1 / 8 - 256) / ld ? (size_t)-1 : 256 + m * ld;
+    return m > ((size_t)-1 / 8) / ld ? (size_t)-1 : m * ld;
 }
 
-/* Builds the decode table; for the dot form chooses the mode. INT needs DAZ off, 32-aligned scale
- * blocks along K and a finite A; then A is prescaled by 2^ke and permuted into the workspace. */
+/* Broadcast form: builds the decode table. Dot form: chooses the mode; INT needs DAZ off, 32-aligned
+ * scale blocks along K and a finite A, and then A is prescaled by 2^ke and permuted into ws. */
 static void small_prepare_avx2(fp8_gemm_small_job *jb, float *ws) {
     const size_t m = jb->m, K = jb->k, ld = (K + 15) / 16 * 16;
     float amax = 0.0f;
     int e;
-    for (int c = 0; c < 256; c++) ws[c] = fp8_decode1(jb->bfmt, (uint8_t)c);
-    jb->lut = ws;
     jb->kmode = MODE_F16;
-    if (small_a_width_avx2(m) || (_mm_getcsr() & 0x0040) != 0 || (jb->bbc % 32 != 0 && jb->bbc < K)) return;
+    if (small_a_width_avx2(m)) {
+        for (int c = 0; c < 256; c++) ws[c] = fp8_decode1(jb->bfmt, (uint8_t)c);
+        jb->lut = ws;
+        return;
+    }
+    if ((_mm_getcsr() & 0x0040) != 0 || (jb->bbc % 32 != 0 && jb->bbc < K)) return;
     for (size_t i = 0; i < m; i++)
         for (size_t k = 0; k < K; k++) {
             float x = fabsf(jb->a[i * jb->lda + k]);
@@ -404,7 +407,7 @@ static void small_prepare_avx2(fp8_gemm_small_job *jb, float *ws) {
     int ke = 126 - e;
     ke = ke < 0 ? 0 : ke > 126 ? 126 : ke;
     const float p = ldexpf(1.0f, ke);
-    float *ak = ws + 256;
+    float *ak = ws;
     jb->kfac = ldexpf(1.0f, (jb->bfmt == FP8_E4M3 ? 120 : 112) - ke);
     for (size_t i = 0; i < m; i++) {
         const float *src = jb->a + i * jb->lda;
