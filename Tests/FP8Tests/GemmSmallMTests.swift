@@ -8,8 +8,9 @@ import Glibc
 #endif
 
 /// The small-M path (M <= 16) decodes B inline, in ways that depend on M and on the inputs (for AVX2:
-/// an integer decode with a prescaled A, an F16C fallback, a table decode; per-block fallbacks for
-/// unusable scale factors). These tests aim inputs at each of them: every finite code including
+/// an integer decode with a prescaled A, with B's block scales either folded into a copy of A per
+/// scale row (block rows >= 16) or applied to per-block partial sums, an F16C fallback, a table decode;
+/// per-block fallbacks for unusable scale factors). Every case runs with 1-row and 16-row blocks. These tests aim inputs at each of them: every finite code including
 /// subnormals, rows of subnormals only, tiny and large scales, block widths that are not multiples of
 /// 32, activations near the float32 range limits, DAZ set by the caller, and NaN / Inf codes. Every
 /// element is checked on its own against an FP64 reference of the dequantized operands.
@@ -65,24 +66,29 @@ final class GemmSmallMTests: XCTestCase {
         XCTAssertEqual(bad, 0, "\(what): \(bad) bad elements", file: file, line: line)
     }
 
-    /// B [n, k] with 1 x bc blocks: random finite codes and scales; row 2 holds subnormal codes only,
-    /// row 5 has scales of 2^-124 when `tinyRow` (unusable as a raw-sum factor: the per-block fallback),
-    /// row 6 has scales of 2^20 when `bigRow`, row 7 scales of 2^121 when `hugeRow` (then 2^8 times the
-    /// scale overflows: the F16C decode's raw-sum factor is unusable).
-    func makeB(n: Int, k: Int, bc: Int, fmt: FP8Format, tinyRow: Bool, bigRow: Bool = true, hugeRow: Bool = false,
-               seed: UInt64) throws -> QuantizedMatrix {
+    /// B [n, k] with br x bc blocks: random finite codes and scales; row 2 holds subnormal codes only.
+    /// Scale row `tiny` has scales of 2^-124 when `tinyRow` (unusable as a raw-sum factor: the
+    /// per-block fallback), `big` scales of 2^20 when `bigRow`, `huge` scales of 2^121 when `hugeRow`
+    /// (then 2^8 times the scale overflows: the F16C decode's raw-sum factor is unusable); these are
+    /// rows 5, 6, 7 with 1-row blocks, else the last, first and first scale row (huge wins; the tiny
+    /// scales stay away from the subnormal row, whose products would fall below float32's normal range). With
+    /// `spread` (br > 1), scale row 1 alternates 2^-60 and 2^60 along K (a wide range in one folded row).
+    func makeB(n: Int, k: Int, br: Int = 1, bc: Int, fmt: FP8Format, tinyRow: Bool, bigRow: Bool = true,
+               hugeRow: Bool = false, spread: Bool = false, seed: UInt64) throws -> QuantizedMatrix {
         var rng = SplitMix64(seed: seed)
         var codes = finiteCodes(n * k, fmt, &rng)
         let sub = subnormalCodes(k, fmt, &rng)
         codes.replaceSubrange((2 * k)..<(3 * k), with: sub)
-        let nbc = (k + bc - 1) / bc
-        var scales = (0..<(n * nbc)).map { _ in Float(Double(rng.next() % 1000 + 1) / 64.0) }
+        let nbc = (k + bc - 1) / bc, nbr = (n + br - 1) / br
+        var scales = (0..<(nbr * nbc)).map { _ in Float(Double(rng.next() % 1000 + 1) / 64.0) }
+        let (tiny, big, huge) = br == 1 ? (5, 6, 7) : (nbr - 1, 0, 0)
         for kb in 0..<nbc {
-            if tinyRow { scales[5 * nbc + kb] = 0x1p-124 }
-            if bigRow { scales[6 * nbc + kb] = 0x1p20 }
-            if hugeRow { scales[7 * nbc + kb] = 0x1p121 }
+            if tinyRow { scales[tiny * nbc + kb] = 0x1p-124 }
+            if bigRow { scales[big * nbc + kb] = 0x1p20 }
+            if hugeRow { scales[huge * nbc + kb] = 0x1p121 }
+            if spread && br > 1 { scales[nbc + kb] = kb % 2 == 0 ? 0x1p-60 : 0x1p60 }
         }
-        return try QuantizedMatrix(codes: codes, scales: scales, rows: n, cols: k, blockRows: 1, blockCols: bc, format: fmt)
+        return try QuantizedMatrix(codes: codes, scales: scales, rows: n, cols: k, blockRows: br, blockCols: bc, format: fmt)
     }
 
     func testEveryDecodeAgainstFP64Elementwise() throws {
@@ -91,23 +97,25 @@ final class GemmSmallMTests: XCTestCase {
         try forEachKernelSet { set in
             for fmt in [FP8Format.e4m3, .e5m2] {
                 for m in ms {
-                    // 1. FP8 A (1x128 tiles), B in 1x128 blocks with a tiny-scale row.
+                  for br in [1, 16] {
+                    // 1. FP8 A (1x128 tiles), B in br x 128 blocks with a tiny-scale row.
                     let qa = try QuantizedMatrix(quantizing: gaussianFloats(m * k, seed: UInt64(m)), rows: m, cols: k, granularity: .tile(128))
-                    let b = try makeB(n: n, k: k, bc: 128, fmt: fmt, tinyRow: true, seed: UInt64(m + 10))
+                    let b = try makeB(n: n, k: k, br: br, bc: 128, fmt: fmt, tinyRow: true, spread: true, seed: UInt64(m + 10))
                     let bd = b.dequantized()
                     checkElementwise(try matmul(qa, b), qa.dequantized(), bd, m: m, n: n, k: k, tol: 1e-5,
-                                     "\(set) \(fmt) M=\(m) FP8 A")
+                                     "\(set) \(fmt) M=\(m) FP8 A, blocks \(br)x128")
                     // 2. float32 A near the top and the bottom of the float32 range (the prescale
                     //    exponent of the integer decode hits its limits), and B in 1 x 48 blocks (not
                     //    32-aligned: the F16C fallback), with huge scales against tiny activations.
                     for (p, bc) in [(Float(0x1p100), 128), (Float(0x1p-100), 128), (Float(1), 48), (Float(0x1p-100), 48)] {
                         let x = gaussianFloats(m * k, seed: UInt64(m + 20)).map { $0 * p }
-                        let b2 = try makeB(n: n, k: k, bc: bc, fmt: fmt, tinyRow: false, bigRow: p <= 1, hugeRow: p < 1,
-                                           seed: UInt64(m + 30))
+                        let b2 = try makeB(n: n, k: k, br: br, bc: bc, fmt: fmt, tinyRow: false, bigRow: p <= 1, hugeRow: p < 1,
+                                           spread: p == 1, seed: UInt64(m + 30))
                         checkElementwise(try matmul(x, rows: m, b2), x, b2.dequantized(), m: m, n: n, k: k, tol: 1e-5,
-                                         "\(set) \(fmt) M=\(m) float32 A x \(p), blocks 1x\(bc)")
+                                         "\(set) \(fmt) M=\(m) float32 A x \(p), blocks \(br)x\(bc)")
                     }
                     cases += 5
+                  }
                 }
             }
         }
@@ -124,16 +132,16 @@ final class GemmSmallMTests: XCTestCase {
         defer { var s = saved; fesetenv(&s) }
         try forEachKernelSet { set in
             for fmt in [FP8Format.e4m3, .e5m2] {
-                for m in [1, 4, 16] {
+                for (m, br) in [(1, 1), (4, 1), (16, 1), (1, 16), (4, 16)] {
                     let qa = try QuantizedMatrix(quantizing: gaussianFloats(m * k, seed: 3), rows: m, cols: k, granularity: .tile(128))
-                    let b = try makeB(n: n, k: k, bc: 128, fmt: fmt, tinyRow: false, seed: 4)
+                    let b = try makeB(n: n, k: k, br: br, bc: 128, fmt: fmt, tinyRow: false, seed: 4)
                     var daz = saved
                     daz.__mxcsr |= 0x40
                     fesetenv(&daz)
                     let c = try matmul(qa, b)
                     var s = saved
                     fesetenv(&s)
-                    checkElementwise(c, qa.dequantized(), b.dequantized(), m: m, n: n, k: k, tol: 1e-5, "\(set) \(fmt) M=\(m) DAZ")
+                    checkElementwise(c, qa.dequantized(), b.dequantized(), m: m, n: n, k: k, tol: 1e-5, "\(set) \(fmt) M=\(m) br=\(br) DAZ")
                 }
             }
         }
@@ -147,6 +155,7 @@ final class GemmSmallMTests: XCTestCase {
         try forEachKernelSet { set in
             for fmt in [FP8Format.e4m3, .e5m2] {
                 for m in ms {
+                  for br in [1, 16] {
                     var rng = SplitMix64(seed: UInt64(m * 7))
                     var codes = finiteCodes(n * k, fmt, &rng)
                     codes[3 * k + 40] = fmt == .e4m3 ? 0x7F : 0x7E    // NaN
@@ -158,12 +167,14 @@ final class GemmSmallMTests: XCTestCase {
                         codes[6 * k + 250] = 0xFC
                         codes[7 * k + 128] = 0x7C                     // +Inf where A row 0 is 0
                     }
-                    let scales = (0..<(n * 3)).map { _ in Float(Double(rng.next() % 100 + 1) / 16.0) }
-                    let b = try QuantizedMatrix(codes: codes, scales: scales, rows: n, cols: k, blockRows: 1, blockCols: 128, format: fmt)
+                    let nbr = (n + br - 1) / br
+                    let scales = (0..<(nbr * 3)).map { _ in Float(Double(rng.next() % 100 + 1) / 16.0) }
+                    let b = try QuantizedMatrix(codes: codes, scales: scales, rows: n, cols: k, blockRows: br, blockCols: 128, format: fmt)
                     var x = gaussianFloats(m * k, seed: UInt64(m))
                     x[128] = 0
                     checkElementwise(try matmul(x, rows: m, b), x, b.dequantized(), m: m, n: n, k: k, tol: 1e-5,
-                                     "\(set) \(fmt) M=\(m) special codes")
+                                     "\(set) \(fmt) M=\(m) blocks \(br)x128 special codes")
+                  }
                 }
             }
         }
@@ -176,30 +187,38 @@ final class GemmSmallMTests: XCTestCase {
         forEachKernelSet { set in
             for fmt in [FP8Format.e4m3, .e5m2] {
                 for m in ms {
+                    // 1-row blocks: rows 3..7 get the unusual scales. 16-row blocks (rows 0..15 form
+                    // scale row 0, the folded form's unit): scale row 0 gets one kind at a time.
+                    for (br, kind) in [(1, -1), (16, 0), (16, 1), (16, 2), (16, 3), (16, 4)] {
                     var rng = SplitMix64(seed: UInt64(m * 11))
                     let codes = finiteCodes(n * k, fmt, &rng)
-                    var scales = (0..<(n * 3)).map { _ in Float(Double(rng.next() % 100 + 1) / 16.0) }
+                    let nbr = (n + br - 1) / br
+                    var scales = (0..<(nbr * 3)).map { _ in Float(Double(rng.next() % 100 + 1) / 16.0) }
+                    let unusual: [Float] = [0, .infinity, .nan, 0x1p127]
                     for kb in 0..<3 {
-                        scales[3 * 3 + kb] = 0
-                        scales[4 * 3 + kb] = .infinity
-                        scales[5 * 3 + kb] = .nan
-                        scales[6 * 3 + kb] = 0x1p127
+                        if br == 1 {
+                            for (r, v) in unusual.enumerated() { scales[(3 + r) * 3 + kb] = v }
+                        } else if kind < 4 {
+                            scales[kb] = unusual[kind]
+                        }
                     }
-                    scales[7 * 3 + 1] = .infinity // one block only
+                    scales[(br == 1 ? 7 : 0) * 3 + 1] = br == 1 || kind == 4 ? .infinity : scales[1] // one block only
                     let x = gaussianFloats(m * k, seed: UInt64(m)).map { $0 * 0x1p-110 }
                     var decoded = [Float](repeating: 0, count: n * k)
                     XCTAssertEqual(fp8_decode_f32(fmt.cValue, codes, &decoded, n * k), 0)
-                    let deq = (0..<(n * k)).map { decoded[$0] * scales[($0 / k) * 3 + ($0 % k) / 128] }
+                    let deq = (0..<(n * k)).map { decoded[$0] * scales[($0 / k / br) * 3 + ($0 % k) / 128] }
                     var c = [Float](repeating: 0, count: m * n)
                     let st = codes.withUnsafeBufferPointer { q in
                         scales.withUnsafeBufferPointer { sc in
                             var bm = fp8_matrix(format: fmt.cValue, rows: n, cols: k, ld: k, data: q.baseAddress,
-                                                scales: sc.baseAddress, block_rows: 1, block_cols: 128)
+                                                scales: sc.baseAddress, block_rows: br, block_cols: 128)
                             return fp8_gemm_f32a(m, x, k, &bm, 1, 0, &c, n)
                         }
                     }
                     XCTAssertEqual(st, 0)
-                    checkElementwise(c, x, deq, m: m, n: n, k: k, tol: 1e-5, "\(set) \(fmt) M=\(m) C-API scales")
+                    checkElementwise(c, x, deq, m: m, n: n, k: k, tol: 1e-5,
+                                     "\(set) \(fmt) M=\(m) blocks \(br)x128 kind \(kind) C-API scales")
+                    }
                 }
             }
         }
