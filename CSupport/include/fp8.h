@@ -205,11 +205,11 @@ int fp8_scales_from_e8m0(const uint8_t *e8m0, float *scales, size_t n);
  *    A block whose scale is 0, NaN or Inf, or so large that scale * max finite overflows float32,
  *    is folded instead, so every path computes with deq(B) as float32 holds it (Inf where it
  *    overflows); NaN and Inf codes give what IEEE arithmetic on the dequantized values gives;
- *  - folded into A (M <= 4 on the AVX2 set, B blocks of at least 16 rows, all scales of the block
- *    row finite and not overflowing as above): for each block row of B, a copy of A holds the
- *    float32 products A' * scale(block) times a power of two (one rounding each, as folding the
- *    scale into B would give), B's codes enter as their exact values, and one FP32 sum runs over
- *    all of K. Other block rows are promoted.
+ *  - folded into A (M <= 16 on the AVX2 set, B blocks of at least 16 rows, all scales of the block
+ *    row finite and not overflowing as above, A finite and of a range that cannot underflow): for
+ *    each block row of B, a copy of A holds the float32 products A' * scale(block) times a power of
+ *    two (one rounding each, as folding the scale into B would give), B's codes enter as their
+ *    exact values, and the FP32 sums run across block boundaries. Other block rows are promoted.
  * Error bound (per element): |C - C_exact| <= (K + 3) * 2^-24 * sum_k |A'_ik B'_jk| for the
  * dequantized A', B' (plus the final alpha/beta rounding, and barring float32 underflow: on the
  * promoted and folded-into-A paths products below about 2^-122 max|A| may be flushed). Results are bitwise identical

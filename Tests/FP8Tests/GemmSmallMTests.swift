@@ -180,6 +180,50 @@ final class GemmSmallMTests: XCTestCase {
         }
     }
 
+    /// Inf and NaN activations (float32 A) give what IEEE arithmetic gives (also with a huge finite
+    /// activation beside the Inf: a scale-folding path must not turn it into a second infinity).
+    func testNonFiniteActivationsFollowIEEE() throws {
+        let (n, k) = (37, 300)
+        try forEachKernelSet { set in
+            for fmt in [FP8Format.e4m3, .e5m2] {
+                for m in ms {
+                    for br in [1, 16] {
+                        var x = gaussianFloats(m * k, seed: UInt64(m + 40))
+                        x[(m - 1) * k + 5] = .infinity
+                        x[(m - 1) * k + 6] = 0x1p90 // finite but huge beside the Inf
+                        x[(m / 2) * k + 77] = m > 1 ? .nan : -.infinity
+                        let b = try makeB(n: n, k: k, br: br, bc: 128, fmt: fmt, tinyRow: false, seed: UInt64(m + 50))
+                        checkElementwise(try matmul(x, rows: m, b), x, b.dequantized(), m: m, n: n, k: k, tol: 1e-5,
+                                         "\(set) \(fmt) M=\(m) blocks \(br)x128 non-finite A")
+                    }
+                }
+            }
+        }
+    }
+
+    /// An E5M2 infinity against an activation about 2^220 times smaller than the largest of its row (a
+    /// float32 subnormal): the product is still +-Inf (a folded A that let the small activation
+    /// underflow to 0 would give NaN).
+    func testInfinityCodesAgainstTinyActivations() throws {
+        let (n, k) = (37, 300)
+        try forEachKernelSet { set in
+            for m in ms {
+                for br in [1, 16] {
+                    var rng = SplitMix64(seed: UInt64(m + 60))
+                    var codes = finiteCodes(n * k, .e5m2, &rng)
+                    codes[3 * k + 41] = 0x7C // +Inf
+                    codes[20 * k + 3] = 0xFC // -Inf
+                    let nbr = (n + br - 1) / br
+                    let scales = (0..<(nbr * 3)).map { _ in Float(Double(rng.next() % 100 + 1) / 16.0) }
+                    let b = try QuantizedMatrix(codes: codes, scales: scales, rows: n, cols: k, blockRows: br, blockCols: 128, format: .e5m2)
+                    let x = gaussianFloats(m * k, seed: UInt64(m + 70)).enumerated().map { $0.offset % 2 == 0 ? $0.element * 0x1p90 : $0.element * 0x1p-130 }
+                    checkElementwise(try matmul(x, rows: m, b), x, b.dequantized(), m: m, n: n, k: k, tol: 1e-5,
+                                     "\(set) M=\(m) blocks \(br)x128 Inf codes, tiny activations")
+                }
+            }
+        }
+    }
+
     /// Scales the Swift API refuses but C callers can pass (0, Inf, NaN) and scales whose dequantized
     /// values overflow float32: every path must give what the float32 dequantized B gives.
     func testUnusualScalesFromTheCAPI() {
@@ -189,7 +233,9 @@ final class GemmSmallMTests: XCTestCase {
                 for m in ms {
                     // 1-row blocks: rows 3..7 get the unusual scales. 16-row blocks (rows 0..15 form
                     // scale row 0, the folded form's unit): scale row 0 gets one kind at a time.
-                    for (br, kind) in [(1, -1), (16, 0), (16, 1), (16, 2), (16, 3), (16, 4)] {
+                    // Kind 5: 2^127 again, against activations of about 1 (then the scale row could
+                    // be folded into A without overflowing A, while deq(B) itself overflows).
+                    for (br, kind) in [(1, -1), (16, 0), (16, 1), (16, 2), (16, 3), (16, 4), (16, 5)] {
                     var rng = SplitMix64(seed: UInt64(m * 11))
                     let codes = finiteCodes(n * k, fmt, &rng)
                     let nbr = (n + br - 1) / br
@@ -198,12 +244,12 @@ final class GemmSmallMTests: XCTestCase {
                     for kb in 0..<3 {
                         if br == 1 {
                             for (r, v) in unusual.enumerated() { scales[(3 + r) * 3 + kb] = v }
-                        } else if kind < 4 {
-                            scales[kb] = unusual[kind]
+                        } else if kind < 4 || kind == 5 {
+                            scales[kb] = unusual[kind == 5 ? 3 : kind]
                         }
                     }
                     scales[(br == 1 ? 7 : 0) * 3 + 1] = br == 1 || kind == 4 ? .infinity : scales[1] // one block only
-                    let x = gaussianFloats(m * k, seed: UInt64(m)).map { $0 * 0x1p-110 }
+                    let x = gaussianFloats(m * k, seed: UInt64(m)).map { $0 * (kind == 5 ? 1 : 0x1p-110) }
                     var decoded = [Float](repeating: 0, count: n * k)
                     XCTAssertEqual(fp8_decode_f32(fmt.cValue, codes, &decoded, n * k), 0)
                     let deq = (0..<(n * k)).map { decoded[$0] * scales[($0 / k / br) * 3 + ($0 % k) / 128] }

@@ -53,6 +53,9 @@ typedef struct fp8_gemm_small_job {
     size_t akld;
     float kfac;
     const float *lut;
+    const float *ablk; /* per scale block along K: 16 lanes of max |a|, then 16 of min nonzero |a| */
+    size_t nkb;
+    int afinite;
 } fp8_gemm_small_job;
 
 /* Computes C[0..m, j0..j1) of a small-M job: every element with the same arithmetic whatever j0, j1
@@ -67,8 +70,8 @@ typedef struct fp8_gemm_small_kernels {
     size_t (*a_width)(size_t m); /* the form of A the driver prepares (see the job) */
     /* Optional (NULL: none): floats of workspace prepare needs ((size_t)-1: too many), and a hook
      * run once per product, on the calling thread, after A is prepared and before any task, with a
-     * 64-byte aligned workspace of ws_floats(m, k) floats that lives until the tasks are done. */
-    size_t (*ws_floats)(size_t m, size_t k);
+     * 64-byte aligned workspace of ws_floats(job) floats that lives until the tasks are done. */
+    size_t (*ws_floats)(const struct fp8_gemm_small_job *job);
     void (*prepare)(fp8_gemm_small_job *job, float *ws);
     fp8_gemm_small_fn run;
     size_t n_align;              /* N-split granularity that suits run (efficiency only) */

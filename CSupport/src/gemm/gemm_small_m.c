@@ -91,7 +91,7 @@ int fp8_gemm_small_m(const fp8_gemm_problem *p) {
         jb->a = abuf;
     }
     if (g->prepare) {
-        size_t wsfl = g->ws_floats ? g->ws_floats(m, K) : 0;
+        size_t wsfl = g->ws_floats ? g->ws_floats(jb) : 0;
         if (wsfl > (size_t)-1 / 8 || !(ws = fp8_gemm_alloc_floats(wsfl))) {
             fp8_gemm_free(abuf);
             return wsfl > (size_t)-1 / 8 ? FP8_ERR_SIZE_OVERFLOW : FP8_ERR_NO_MEMORY;

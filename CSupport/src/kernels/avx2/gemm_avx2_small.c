@@ -3,9 +3,9 @@
  * once and its codes are decoded inline, WITHOUT the scale. The scales enter in one of two ways:
  *   promoted: FP32 partial sums over each piece (<= 256 k) of a scale-block segment are scaled once
  *       into per-element totals, tot = fma(partial, factor, tot) (one extra rounding per piece);
- *   folded into A (dot form, INT mode, block rows >= 16): per scale row of B, a copy of A holds
- *       fl(a * scale(block) * 2^g) (one rounding per element, as folding into B would give), and
- *       the inner loop is one dot product over all of K (see fold_rows).
+ *   folded into A (block rows >= 16): per scale row of B, a copy of A holds fl(a * scale(block) *
+ *       2^g) (one rounding per element, as folding into B would give), and the inner loops run
+ *       across block boundaries (see fold_rows, lutf_run).
  * Both stay inside the documented bound.
  *
  * M <= 4, "dot" form (memory-bound: every code feeds at most 4 FMA lanes, so decode speed decides):
@@ -359,12 +359,7 @@ static int fold_build(const fp8_gemm_small_job *jb, const float *sc, float *af, 
         const float *a = jb->ak + i * ld;
         float *d = af + i * ld;
         double mx = 0.0;
-        for (size_t kb = 0, k0 = 0; kb < nb; kb++, k0 += bc) {
-            const size_t k1 = K - k0 < bc ? K : k0 + bc;
-            float bm = 0.0f;
-            for (size_t k = k0; k < k1; k++) bm = fmaxf(bm, fabsf(a[k]));
-            mx = fmax(mx, (double)bm * fabs((double)sc[kb]));
-        }
+        for (size_t kb = 0; kb < nb; kb++) mx = fmax(mx, (double)jb->ablk[kb * 32 + i] * fabs((double)sc[kb]));
         int e = 0;
         if (mx > 0.0) (void)frexp(mx, &e); /* mx in [2^(e-1), 2^e) */
         const int g = mx > 0.0 ? 126 - e : 0;
@@ -508,6 +503,155 @@ FP8_AVX2 static FP8_INLINE void lut_run(const fp8_gemm_small_job *jb, size_t j0,
 FP8_AVX2 static void lut_8(const fp8_gemm_small_job *jb, size_t j0, size_t j1) { lut_run(jb, j0, j1, 8, 8); }
 FP8_AVX2 static void lut_16(const fp8_gemm_small_job *jb, size_t j0, size_t j1) { lut_run(jb, j0, j1, 16, 5); }
 
+/* ---- broadcast form, B's scales folded into A ----------------------------------------------------
+ *
+ * For a scale row of B with scales s[kb], lane i of the A step becomes fl(a * F[kb][i]) with
+ * F[kb][i] = s[kb] * 2^g[i] (a normal float, so the product rounds once, as folding the scale into B
+ * would), g[i] putting max |a * s| of the lane in [2^64, 2^65); the table decode stays exact, the
+ * inner loop has no block boundaries, and C = tot * 2^-g[i] (in double). Used when every scale of
+ * the scale row is finite with scale * max finite <= FLT_MAX, every F is 0 or normal, and no nonzero
+ * a * s of a lane falls below 2^-126 after scaling (so no product of the folded A underflows, and
+ * DAZ / FTZ cannot touch it); other scale rows take lut_run. Chunks of up to BC_CHUNK rows of one
+ * scale row share each folded A step. */
+
+#define BC_CHUNK 160 /* a multiple of every NB: a short last group's padding rows stay inside tot */
+
+typedef struct lutf_plan {
+    int g[16];
+    double p2[16]; /* 2^g[i] */
+} lutf_plan;
+
+/* The fold plan of the scale row with scales sc for lanes < m; 0 if it is not usable. */
+static int lutf_plan_build(const fp8_gemm_small_job *jb, const float *sc, lutf_plan *pl) {
+    const size_t K = jb->k, bc = jb->bbc < K ? jb->bbc : K, nb = (K + bc - 1) / bc, m = jb->m;
+    const float lim = jb->bfmt == FP8_E4M3 ? FLT_MAX / 448.0f : FLT_MAX / 57344.0f;
+    double mx[16] = {0}, mn[16];
+    for (size_t i = 0; i < 16; i++) mn[i] = INFINITY;
+    for (size_t kb = 0; kb < nb; kb++)
+        if (!(fabsf(sc[kb]) <= lim)) return 0;
+    if (!jb->afinite) return 0; /* Inf or NaN in A: lut_run lets IEEE decide */
+    for (size_t kb = 0; kb < nb; kb++) {
+        const double s = fabs((double)sc[kb]);
+        if (s == 0.0) continue;
+        for (size_t i = 0; i < m; i++) {
+            mx[i] = fmax(mx[i], (double)jb->ablk[kb * 32 + i] * s);
+            mn[i] = fmin(mn[i], (double)jb->ablk[kb * 32 + 16 + i] * s);
+        }
+    }
+    for (size_t i = 0; i < 16; i++) {
+        int e = 0;
+        if (i < m && mx[i] > 0.0) (void)frexp(mx[i], &e); /* mx in [2^(e-1), 2^e) */
+        pl->g[i] = i < m && mx[i] > 0.0 ? 65 - e : 0;
+        pl->p2[i] = ldexp(1.0, pl->g[i]);
+        if (i < m && mx[i] > 0.0 && !(mn[i] * pl->p2[i] >= (double)FLT_MIN)) return 0;
+    }
+    for (size_t kb = 0; kb < nb; kb++)
+        for (size_t i = 0; i < m; i++) {
+            const double f = fabs((double)sc[kb] * pl->p2[i]);
+            if (f != 0.0 && !(f >= (double)FLT_MIN && f <= (double)FLT_MAX)) return 0;
+        }
+    return 1;
+}
+
+/* tot[r * 16 + .] += sum over the step of as[k][.] * lut[code] for the group's NB rows (nb real). */
+FP8_AVX2 static FP8_INLINE void lutf_group(const fp8_gemm_small_job *jb, size_t g, size_t nb, size_t kk, size_t kb,
+                                           const uint8_t *pf, size_t pfn, const float *as, float *tot,
+                                           const int W, const int NB) {
+    const float *lut = jb->lut;
+    const uint8_t *q[BC_NBMAX];
+    FP8_UNROLL
+    for (int r = 0; r < NB; r++) q[r] = jb->b + (g + ((size_t)r < nb ? (size_t)r : nb - 1)) * jb->ldb + kk;
+    /* The codes of the group that runs next: pfn rows from pf (a whole chunk's worth ahead would
+     * not fit L1). */
+    for (size_t r = 0; r < pfn; r++)
+        for (size_t o = 0; o < BC_KB; o += 64) _mm_prefetch((const char *)(pf + r * jb->ldb + o), _MM_HINT_T0);
+    __m256 acc[BC_NBMAX][2];
+    FP8_UNROLL
+    for (int r = 0; r < NB; r++) acc[r][0] = acc[r][1] = _mm256_setzero_ps();
+    const float *a = as;
+    size_t k = 0;
+    for (; k + 8 <= kb; k += 8, a += 8 * W) {
+        FP8_UNROLL
+        for (int u = 0; u < 8; u++) {
+            __m256 a0 = _mm256_load_ps(a + u * W), a1 = W == 16 ? _mm256_load_ps(a + u * W + 8) : a0;
+            FP8_UNROLL
+            for (int r = 0; r < NB; r++) {
+                __m256 bv = _mm256_broadcast_ss(lut + q[r][k + u]);
+                acc[r][0] = _mm256_fmadd_ps(a0, bv, acc[r][0]);
+                if (W == 16) acc[r][1] = _mm256_fmadd_ps(a1, bv, acc[r][1]);
+            }
+        }
+    }
+    for (; k < kb; k++, a += W) {
+        __m256 a0 = _mm256_load_ps(a), a1 = W == 16 ? _mm256_load_ps(a + 8) : a0;
+        FP8_UNROLL
+        for (int r = 0; r < NB; r++) {
+            __m256 bv = _mm256_broadcast_ss(lut + q[r][k]);
+            acc[r][0] = _mm256_fmadd_ps(a0, bv, acc[r][0]);
+            if (W == 16) acc[r][1] = _mm256_fmadd_ps(a1, bv, acc[r][1]);
+        }
+    }
+    FP8_UNROLL
+    for (int r = 0; r < NB; r++) {
+        if ((size_t)r >= nb) continue;
+        float *t = tot + r * 16;
+        _mm256_store_ps(t, _mm256_add_ps(_mm256_load_ps(t), acc[r][0]));
+        if (W == 16) _mm256_store_ps(t + 8, _mm256_add_ps(_mm256_load_ps(t + 8), acc[r][1]));
+    }
+}
+
+/* Rows [j0, j1) by chunks of one scale row: folded where the plan allows, else lut_run. */
+FP8_AVX2 static FP8_INLINE void lutf_run(const fp8_gemm_small_job *jb, size_t j0, size_t j1, const int W, const int NB) {
+    float tot[BC_CHUNK * 16] __attribute__((aligned(64)));
+    float as[BC_KB * 16] __attribute__((aligned(64)));
+    const size_t K = jb->k, bc = jb->bbc < K ? jb->bbc : K;
+    lutf_plan pl;
+    const float *plsc = NULL;
+    int ok = 0;
+    for (size_t s0 = j0, s1; s0 < j1; s0 = s1) {
+        const size_t sr = s0 / jb->bbr, send = (sr + 1) * jb->bbr < j1 ? (sr + 1) * jb->bbr : j1;
+        const float *sc = jb->bscales + sr * jb->bnbc;
+        s1 = send - s0 < BC_CHUNK ? send : s0 + BC_CHUNK;
+        if (sc != plsc) {
+            ok = lutf_plan_build(jb, sc, &pl);
+            plsc = sc;
+        }
+        if (!ok) {
+            lut_run(jb, s0, s1, W, NB);
+            continue;
+        }
+        for (size_t i = 0; i < (s1 - s0) * 16; i++) tot[i] = 0.0f;
+        for (size_t kk = 0; kk < K; kk += BC_KB) {
+            const size_t kb = K - kk < BC_KB ? K - kk : BC_KB;
+            /* The folded A step: per block segment, lanes times F = s * 2^g (exact in float). */
+            for (size_t k0 = kk; k0 < kk + kb;) {
+                const size_t bi = k0 / bc, k1 = (bi + 1) * bc < kk + kb ? (bi + 1) * bc : kk + kb;
+                float f[16] __attribute__((aligned(32)));
+                for (int i = 0; i < W; i++) f[i] = (size_t)i < jb->m ? (float)((double)sc[bi] * pl.p2[i]) : 0.0f;
+                const __m256 f0 = _mm256_load_ps(f), f1 = W == 16 ? _mm256_load_ps(f + 8) : f0;
+                for (size_t k = k0; k < k1; k++) {
+                    _mm256_store_ps(as + (k - kk) * W, _mm256_mul_ps(_mm256_load_ps(jb->a + k * W), f0));
+                    if (W == 16) _mm256_store_ps(as + (k - kk) * W + 8, _mm256_mul_ps(_mm256_load_ps(jb->a + k * W + 8), f1));
+                }
+                k0 = k1;
+            }
+            for (size_t g = s0; g < s1; g += NB) {
+                /* Next group: the following rows of this step, or the chunk's first rows of the next. */
+                const size_t gn = g + NB < s1 ? g + NB : s0, kn = g + NB < s1 ? kk : kk + BC_KB;
+                const size_t pfn = kn + BC_KB <= K ? (s1 - gn < (size_t)NB ? s1 - gn : (size_t)NB) : 0;
+                lutf_group(jb, g, s1 - g < (size_t)NB ? s1 - g : (size_t)NB, kk, kb, jb->b + gn * jb->ldb + kn, pfn, as,
+                           tot + (g - s0) * 16, W, NB);
+            }
+        }
+        for (size_t j = s0; j < s1; j++)
+            for (size_t i = 0; i < jb->m; i++)
+                store_c(jb, i, j, (float)((double)tot[(j - s0) * 16 + i] / pl.p2[i]));
+    }
+}
+
+FP8_AVX2 static void lutf_8(const fp8_gemm_small_job *jb, size_t j0, size_t j1) { lutf_run(jb, j0, j1, 8, 8); }
+FP8_AVX2 static void lutf_16(const fp8_gemm_small_job *jb, size_t j0, size_t j1) { lutf_run(jb, j0, j1, 16, 5); }
+
 /* ---- entry points -------------------------------------------------------------------------------- */
 
 static void small_m_avx2(const fp8_gemm_small_job *jb, size_t j0, size_t j1) {
@@ -519,27 +663,91 @@ static void small_m_avx2(const fp8_gemm_small_job *jb, size_t j0, size_t j1) {
             small_dot(jb, j0, j1);
         fp8_gemm_free(af);
     } else
-        (jb->m > 8 ? lut_16 : lut_8)(jb, j0, j1);
+        (jb->bbr >= FOLD_MIN_ROWS ? (jb->m > 8 ? lutf_16 : lutf_8) : (jb->m > 8 ? lut_16 : lut_8))(jb, j0, j1);
 }
 
 /* Workspace: the decode table (256 floats) for the broadcast form; the INT mode's A (rows permuted
- * per 32-code unit, prescaled) for the dot form. */
-static size_t small_ws_floats_avx2(size_t m, size_t k) {
-    size_t ld = (k + 15) / 16 * 16;
-    if (small_a_width_avx2(m)) return 256;
-    return m > ((size_t)-1 / 8) / ld ? (size_t)-1 : m * ld;
+ * per 32-code unit, prescaled) for the dot form; then, for the folded forms, 32 floats of A
+ * statistics per scale block along K (see the job's ablk). */
+static size_t small_ws_floats_avx2(const fp8_gemm_small_job *jb) {
+    const size_t m = jb->m, K = jb->k, ld = (K + 15) / 16 * 16, bc = jb->bbc < K ? jb->bbc : K;
+    const size_t nkb = (K + bc - 1) / bc, big = ((size_t)-1 / 8);
+    if (nkb > big / 32) return (size_t)-1;
+    size_t n = jb->bbr >= FOLD_MIN_ROWS ? 32 * nkb : 0;
+    if (small_a_width_avx2(m)) return 256 + n;
+    return m > (big - n) / ld ? (size_t)-1 : m * ld + n;
+}
+
+/* Per scale block along K and lane: max |a| and min nonzero |a| of A into dst (jb->ablk); A is
+ * interleaved [K][w] (w > 0, lanes i < m) or rows src[i * ld + k] (w == 0). jb->afinite = 0 if any
+ * value is Inf or NaN. */
+FP8_AVX2 static void small_ablk(fp8_gemm_small_job *jb, float *dst, const float *src, size_t w, size_t ld) {
+    const size_t K = jb->k, bc = jb->bbc < K ? jb->bbc : K, m = jb->m;
+    const __m256 absm = _mm256_castsi256_ps(_mm256_set1_epi32(0x7FFFFFFF)), inf = _mm256_set1_ps(INFINITY);
+    const __m256 fmax_ = _mm256_set1_ps(FLT_MAX), zero = _mm256_setzero_ps();
+    __m256 fin = _mm256_castsi256_ps(_mm256_set1_epi32(-1));
+    jb->nkb = (K + bc - 1) / bc;
+    for (size_t kb = 0, k0 = 0; kb < jb->nkb; kb++, k0 += bc) {
+        const size_t k1 = K - k0 < bc ? K : k0 + bc;
+        float *hi = dst + kb * 32, *lo = hi + 16;
+        for (size_t i = 0; i < 16; i++) hi[i] = 0.0f, lo[i] = INFINITY;
+        if (w) { /* lanes across a vector */
+            for (size_t h = 0; h < w; h += 8) {
+                __m256 vh = zero, vl = inf;
+                for (size_t k = k0; k < k1; k++) {
+                    const __m256 x = _mm256_and_ps(_mm256_load_ps(src + k * w + h), absm);
+                    fin = _mm256_and_ps(fin, _mm256_cmp_ps(x, fmax_, _CMP_LE_OQ));
+                    vh = _mm256_max_ps(vh, x);
+                    vl = _mm256_min_ps(vl, _mm256_blendv_ps(x, inf, _mm256_cmp_ps(x, zero, _CMP_EQ_OQ)));
+                }
+                _mm256_storeu_ps(hi + h, vh);
+                _mm256_storeu_ps(lo + h, vl);
+            }
+            for (size_t i = m; i < 16; i++) hi[i] = 0.0f, lo[i] = INFINITY; /* padding lanes */
+        } else { /* k across a vector, then a horizontal reduction */
+            for (size_t i = 0; i < m; i++) {
+                const float *r = src + i * ld;
+                __m256 vh = zero, vl = inf;
+                size_t k = k0;
+                for (; k + 8 <= k1; k += 8) {
+                    const __m256 x = _mm256_and_ps(_mm256_loadu_ps(r + k), absm);
+                    fin = _mm256_and_ps(fin, _mm256_cmp_ps(x, fmax_, _CMP_LE_OQ));
+                    vh = _mm256_max_ps(vh, x);
+                    vl = _mm256_min_ps(vl, _mm256_blendv_ps(x, inf, _mm256_cmp_ps(x, zero, _CMP_EQ_OQ)));
+                }
+                float t[16];
+                _mm256_storeu_ps(t, vh);
+                _mm256_storeu_ps(t + 8, vl);
+                float h1 = 0.0f, l1 = INFINITY;
+                for (int u = 0; u < 8; u++) h1 = t[u] > h1 ? t[u] : h1, l1 = t[8 + u] < l1 ? t[8 + u] : l1;
+                for (; k < k1; k++) {
+                    const float x = fabsf(r[k]);
+                    if (!(x <= FLT_MAX)) fin = zero;
+                    h1 = x > h1 ? x : h1;
+                    l1 = x > 0.0f && x < l1 ? x : l1;
+                }
+                hi[i] = h1;
+                lo[i] = l1;
+            }
+        }
+    }
+    jb->afinite = _mm256_movemask_ps(fin) == 0xFF;
+    jb->ablk = dst;
 }
 
 /* Broadcast form: builds the decode table. Dot form: chooses the mode; INT needs DAZ off, 32-aligned
- * scale blocks along K and a finite A, and then A is prescaled by 2^ke and permuted into ws. */
+ * scale blocks along K and a finite A, and then A is prescaled by 2^ke and permuted into ws. Both:
+ * the A statistics of the folded forms (block rows >= FOLD_MIN_ROWS). */
 static void small_prepare_avx2(fp8_gemm_small_job *jb, float *ws) {
-    const size_t m = jb->m, K = jb->k, ld = (K + 15) / 16 * 16;
+    const size_t m = jb->m, K = jb->k, ld = (K + 15) / 16 * 16, w = small_a_width_avx2(m);
+    const int fold = jb->bbr >= FOLD_MIN_ROWS;
     float amax = 0.0f;
     int e;
     jb->kmode = MODE_F16;
-    if (small_a_width_avx2(m)) {
+    if (w) {
         for (int c = 0; c < 256; c++) ws[c] = fp8_decode1(jb->bfmt, (uint8_t)c);
         jb->lut = ws;
+        if (fold) small_ablk(jb, ws + 256, jb->a, w, 0);
         return;
     }
     if ((_mm_getcsr() & 0x0040) != 0 || (jb->bbc % 32 != 0 && jb->bbc < K)) return;
@@ -566,6 +774,7 @@ static void small_prepare_avx2(fp8_gemm_small_job *jb, float *ws) {
     jb->ak = ak;
     jb->akld = ld;
     jb->kmode = MODE_INT;
+    if (fold) small_ablk(jb, ws + m * ld, ak, 0, ld);
 }
 
 const fp8_gemm_small_kernels fp8_gemm_small_avx2 = {
