@@ -138,7 +138,7 @@ final class GemmTests: XCTestCase {
     }
 
     func testBitwiseIdenticalForOneTwoThreeThreads() throws {
-        for (m, n, k) in [(300, 513, 1000), (1, 2112, 7168), (16, 1000, 2050), (130, 70, 129)] {
+        for (m, n, k) in [(300, 513, 1000), (1, 2112, 7168), (3, 700, 1000), (8, 515, 640), (16, 1000, 2050), (130, 70, 129)] {
             let a = try QuantizedMatrix(quantizing: gaussian(m * k, 6), rows: m, cols: k, granularity: .tile(128))
             let b = try QuantizedMatrix(quantizing: gaussian(n * k, 7), rows: n, cols: k, granularity: .block(128, 128))
             try forEachKernelSet { set in
