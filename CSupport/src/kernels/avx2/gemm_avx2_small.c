@@ -295,26 +295,41 @@ FP8_AVX2 static FP8_INLINE void fold_rows(const fp8_gemm_small_job *jb, size_t j
                                           const int *G, const int M, const int R, const int E4) {
     const size_t K = jb->k, Kf = K / 32 * 32, ld = jb->akld;
     const uint8_t *q[4];
-    __m256 acc[DOT_MAXM][4];
+    __m256 acc[DOT_MAXM][4], tot[DOT_MAXM][4];
     __m256i trk = _mm256_setzero_si256();
     FP8_UNROLL
     for (int r = 0; r < R; r++) q[r] = jb->b + (j + r) * jb->ldb;
     FP8_UNROLL
     for (int i = 0; i < M; i++) {
         FP8_UNROLL
-        for (int r = 0; r < R; r++) acc[i][r] = _mm256_setzero_ps();
+        for (int r = 0; r < R; r++) tot[i][r] = _mm256_setzero_ps();
     }
-    for (size_t k = 0; k < Kf; k += 32) {
+    /* Partial sums over pieces of DOT_PIECE k, added into the totals (blocked summation: the error
+     * grows with the piece length plus the number of pieces, not with K). */
+    for (size_t k = 0; k < Kf;) {
+        const size_t kend = Kf - k < DOT_PIECE ? Kf : k + DOT_PIECE;
         FP8_UNROLL
-        for (int r = 0; r < R; r++) {
-            __m256 v[4];
-            raw_unit(q[r] + k, MODE_INT, E4, &trk, v);
+        for (int i = 0; i < M; i++) {
             FP8_UNROLL
-            for (int i = 0; i < M; i++) {
+            for (int r = 0; r < R; r++) acc[i][r] = _mm256_setzero_ps();
+        }
+        for (; k < kend; k += 32) {
+            FP8_UNROLL
+            for (int r = 0; r < R; r++) {
+                __m256 v[4];
+                raw_unit(q[r] + k, MODE_INT, E4, &trk, v);
                 FP8_UNROLL
-                for (int t = 0; t < 4; t++)
-                    acc[i][r] = _mm256_fmadd_ps(_mm256_load_ps(af + i * ld + k + 8 * t), v[t], acc[i][r]);
+                for (int i = 0; i < M; i++) {
+                    FP8_UNROLL
+                    for (int t = 0; t < 4; t++)
+                        acc[i][r] = _mm256_fmadd_ps(_mm256_load_ps(af + i * ld + k + 8 * t), v[t], acc[i][r]);
+                }
             }
+        }
+        FP8_UNROLL
+        for (int i = 0; i < M; i++) {
+            FP8_UNROLL
+            for (int r = 0; r < R; r++) tot[i][r] = _mm256_add_ps(tot[i][r], acc[i][r]);
         }
     }
     int any = special_seen(trk, MODE_INT, E4);
@@ -331,7 +346,7 @@ FP8_AVX2 static FP8_INLINE void fold_rows(const fp8_gemm_small_job *jb, size_t j
         FP8_UNROLL
         for (int i = 0; i < M; i++)
             store_c(jb, (size_t)i, j + r,
-                    sp ? recompute(jb, (size_t)i, j + r) : (float)ldexp((double)(hsum8(acc[i][r]) + tl[i]), G[i]));
+                    sp ? recompute(jb, (size_t)i, j + r) : (float)ldexp((double)(hsum8(tot[i][r]) + tl[i]), G[i]));
     }
 }
 
