@@ -75,19 +75,26 @@ func bestTime(budget: Double, minReps: Int = 3, _ body: () -> Void) -> Double {
 
 /// Best times of several bodies measured in alternating bursts (a a a, b b b, a a a, ...), so that a
 /// noisy neighbour on a shared machine slows both sides of a ratio alike. Bursts rather than single
-/// runs: a pool that spins after a call (OpenBLAS does) would otherwise steal the cores from the next
-/// body; the best run of a burst is clear of it.
-func bestTimesInterleaved(budget: Double, minRounds: Int = 2, burst: Int = 3, _ bodies: [() -> Void]) -> [Double] {
+/// runs: a pool that spins after a call would otherwise steal the cores from the next body. OpenBLAS's
+/// workers keep spinning after each call for its THREAD_TIMEOUT (2^28 TSC ticks by default, of the
+/// order of 0.1 s), so a burst lasts at least `minBurstSeconds` (and `burst` runs): its later runs
+/// are clear of the spinning.
+func bestTimesInterleaved(budget: Double, minRounds: Int = 2, burst: Int = 3, minBurstSeconds: Double = 0.25,
+                          _ bodies: [() -> Void]) -> [Double] {
     for b in bodies { b() }  // warm-up
     var best = [Double](repeating: .infinity, count: bodies.count)
     let start = now()
     var rounds = 0
     while rounds < minRounds || now() - start < budget {
         for (i, b) in bodies.enumerated() {
-            for _ in 0..<burst {
+            let b0 = now()
+            var n = 0
+            while n < burst || now() - b0 < minBurstSeconds {
                 let t0 = now()
                 b()
                 best[i] = min(best[i], now() - t0)
+                n += 1
+                if n > 10_000 { break }
             }
         }
         rounds += 1
