@@ -276,10 +276,10 @@ static void small_dot(const fp8_gemm_small_job *jb, size_t j0, size_t j1) {
  * the (prescaled, permuted) A: af[i][k] = fl(ak[i][k] * s[kb] * 2^g[i]) (one rounding, computed in
  * double), with g[i] putting max |af[i]| in [2^125, 2^126). The inner loop then runs over all of K
  * with no block boundaries (partial sums per DOT_PIECE k, added into totals: blocked summation), and
- * the element is (sum af * raw(b)) * 2^(G[i]), G[i] =
- * log2(kfac) - g[i], a power of two applied in double (exact unless the result leaves float32's
- * normal range). Used for scale rows of at least FOLD_MIN_ROWS rows (building af costs m * K per
- * scale row) whose scales are all finite with scale * max finite <= FLT_MAX; others go to dot_rows. */
+ * the element is (sum af * raw(b)) * 2^(G[i]), G[i] = log2(kfac) - g[i], a power of two applied in
+ * double (exact unless the result leaves float32's normal range). Used for scale rows of at least
+ * FOLD_MIN_ROWS rows (building af costs m * K per scale row) whose scales are all finite with
+ * scale * max finite <= FLT_MAX; others go to dot_rows. */
 
 #define FOLD_MIN_ROWS 16
 
