@@ -132,13 +132,25 @@ static float recompute(const fp8_gemm_small_job *jb, size_t i, size_t j) {
     return acc;
 }
 
+/* |s| * max finite <= FLT_MAX: the block's dequantized values are all finite (NaN scales fail too). */
+static inline int scale_fits(const int E4, float s) {
+    return fabsf(s) <= (E4 ? FLT_MAX / 448.0f : FLT_MAX / 57344.0f);
+}
+
+/* Every scale of the scale row sc fits (the folded forms' first condition; needs jb->nkb). */
+static int scale_row_fits(const fp8_gemm_small_job *jb, const float *sc) {
+    for (size_t kb = 0; kb < jb->nkb; kb++)
+        if (!scale_fits(jb->bfmt == FP8_E4M3, sc[kb])) return 0;
+    return 1;
+}
+
 /* The factor of a piece's raw partial sum (MODE_LUT: the values are exact, the factor is the scale),
  * or 0 if it is not a normal finite float, or if the block's dequantized values can overflow float32
  * (scale * max finite > FLT_MAX: folding gives the Inf that deq(B) holds, as on the packed path). */
 enum { MODE_LUT = 2 };
 static inline float piece_factor(const fp8_gemm_small_job *jb, const int MODE, const int E4, float s) {
     float f = MODE == MODE_INT ? s * jb->kfac : MODE == MODE_F16 && E4 ? s * 256.0f : s;
-    if (!(fabsf(s) <= (E4 ? FLT_MAX / 448.0f : FLT_MAX / 57344.0f))) return 0.0f;
+    if (!scale_fits(E4, s)) return 0.0f;
     return fabsf(f) >= FLT_MIN && fabsf(f) <= FLT_MAX ? f : 0.0f;
 }
 
@@ -366,11 +378,9 @@ typedef void (*fold_fn)(const fp8_gemm_small_job *, size_t, const float *, const
 
 /* Builds af and G for the scale row with scales sc; 0 if the scale row cannot be folded. */
 static int fold_build(const fp8_gemm_small_job *jb, const float *sc, float *af, int *G) {
-    const size_t K = jb->k, ld = jb->akld, bc = jb->bbc < K ? jb->bbc : K, nb = (K + bc - 1) / bc;
-    const float lim = jb->bfmt == FP8_E4M3 ? FLT_MAX / 448.0f : FLT_MAX / 57344.0f;
+    const size_t K = jb->k, ld = jb->akld, bc = jb->bbc < K ? jb->bbc : K, nb = jb->nkb;
     const int kexp = ilogbf(jb->kfac);
-    for (size_t kb = 0; kb < nb; kb++)
-        if (!(fabsf(sc[kb]) <= lim)) return 0;
+    if (!scale_row_fits(jb, sc)) return 0;
     for (size_t i = 0; i < jb->m; i++) {
         const float *a = jb->ak + i * ld;
         float *d = af + i * ld;
@@ -435,6 +445,36 @@ FP8_AVX2 static void bc_folded(const fp8_gemm_small_job *jb, size_t row, size_t 
 
 /* ---- broadcast form, table decode ----------------------------------------------------------------- */
 
+/* acc[r][.] = sum over k in [k0, k0 + n) of a[(k - k0) * W + .] * lut[q[r][k]] for r < NB: the code
+ * bytes are read straight from B and their exact values broadcast from the 256-entry table. */
+FP8_AVX2 static FP8_INLINE void lut_dot(const float *lut, const uint8_t *const *q, size_t k0, size_t n,
+                                        const float *a, const int W, const int NB, __m256 acc[][2]) {
+    FP8_UNROLL
+    for (int r = 0; r < NB; r++) acc[r][0] = acc[r][1] = _mm256_setzero_ps();
+    size_t k = k0;
+    for (; k + 8 <= k0 + n; k += 8, a += 8 * W) {
+        FP8_UNROLL
+        for (int u = 0; u < 8; u++) {
+            __m256 a0 = _mm256_load_ps(a + u * W), a1 = W == 16 ? _mm256_load_ps(a + u * W + 8) : a0;
+            FP8_UNROLL
+            for (int r = 0; r < NB; r++) {
+                __m256 bv = _mm256_broadcast_ss(lut + q[r][k + u]);
+                acc[r][0] = _mm256_fmadd_ps(a0, bv, acc[r][0]);
+                if (W == 16) acc[r][1] = _mm256_fmadd_ps(a1, bv, acc[r][1]);
+            }
+        }
+    }
+    for (; k < k0 + n; k++, a += W) {
+        __m256 a0 = _mm256_load_ps(a), a1 = W == 16 ? _mm256_load_ps(a + 8) : a0;
+        FP8_UNROLL
+        for (int r = 0; r < NB; r++) {
+            __m256 bv = _mm256_broadcast_ss(lut + q[r][k]);
+            acc[r][0] = _mm256_fmadd_ps(a0, bv, acc[r][0]);
+            if (W == 16) acc[r][1] = _mm256_fmadd_ps(a1, bv, acc[r][1]);
+        }
+    }
+}
+
 /* One group of NB rows (nb real ones; the others repeat row nb - 1 and are discarded) over one step
  * [kk, kk + kb): per block segment, acc = sum a * lut[code] with the code bytes read straight from B
  * and the decoded value broadcast from the 256-entry table (exact decode, so NaN and Inf codes act
@@ -463,31 +503,7 @@ FP8_AVX2 static FP8_INLINE void lut_group(const fp8_gemm_small_job *jb, size_t g
             if (fac[r] == 0.0f) bc_folded(jb, g + r, s0, s1, sc, W, tot + r * 16);
         }
         __m256 acc[BC_NBMAX][2];
-        FP8_UNROLL
-        for (int r = 0; r < NB; r++) acc[r][0] = acc[r][1] = _mm256_setzero_ps();
-        const float *a = jb->a + s0 * (size_t)W;
-        size_t k = s0;
-        for (; k + 8 <= s1; k += 8, a += 8 * W) {
-            FP8_UNROLL
-            for (int u = 0; u < 8; u++) {
-                __m256 a0 = _mm256_load_ps(a + u * W), a1 = W == 16 ? _mm256_load_ps(a + u * W + 8) : a0;
-                FP8_UNROLL
-                for (int r = 0; r < NB; r++) {
-                    __m256 bv = _mm256_broadcast_ss(lut + q[r][k + u]);
-                    acc[r][0] = _mm256_fmadd_ps(a0, bv, acc[r][0]);
-                    if (W == 16) acc[r][1] = _mm256_fmadd_ps(a1, bv, acc[r][1]);
-                }
-            }
-        }
-        for (; k < s1; k++, a += W) {
-            __m256 a0 = _mm256_load_ps(a), a1 = W == 16 ? _mm256_load_ps(a + 8) : a0;
-            FP8_UNROLL
-            for (int r = 0; r < NB; r++) {
-                __m256 bv = _mm256_broadcast_ss(lut + q[r][k]);
-                acc[r][0] = _mm256_fmadd_ps(a0, bv, acc[r][0]);
-                if (W == 16) acc[r][1] = _mm256_fmadd_ps(a1, bv, acc[r][1]);
-            }
-        }
+        lut_dot(lut, q, s0, s1 - s0, jb->a + s0 * (size_t)W, W, NB, acc);
         FP8_UNROLL
         for (int r = 0; r < NB; r++) {
             if (fac[r] == 0.0f) continue; /* rows >= nb, and pieces done by bc_folded */
@@ -539,12 +555,10 @@ typedef struct lutf_plan {
 
 /* The fold plan of the scale row with scales sc for lanes < m; 0 if it is not usable. */
 static int lutf_plan_build(const fp8_gemm_small_job *jb, const float *sc, lutf_plan *pl) {
-    const size_t K = jb->k, bc = jb->bbc < K ? jb->bbc : K, nb = (K + bc - 1) / bc, m = jb->m;
-    const float lim = jb->bfmt == FP8_E4M3 ? FLT_MAX / 448.0f : FLT_MAX / 57344.0f;
+    const size_t nb = jb->nkb, m = jb->m;
     double mx[16] = {0}, mn[16];
     for (size_t i = 0; i < 16; i++) mn[i] = INFINITY;
-    for (size_t kb = 0; kb < nb; kb++)
-        if (!(fabsf(sc[kb]) <= lim)) return 0;
+    if (!scale_row_fits(jb, sc)) return 0;
     if (!jb->afinite) return 0; /* Inf or NaN in A: lut_run lets IEEE decide */
     for (size_t kb = 0; kb < nb; kb++) {
         const double s = fabs((double)sc[kb]);
@@ -582,31 +596,7 @@ FP8_AVX2 static FP8_INLINE void lutf_group(const fp8_gemm_small_job *jb, size_t 
     for (size_t r = 0; r < pfn; r++)
         for (size_t o = 0; o < BC_KB; o += 64) _mm_prefetch((const char *)(pf + r * jb->ldb + o), _MM_HINT_T0);
     __m256 acc[BC_NBMAX][2];
-    FP8_UNROLL
-    for (int r = 0; r < NB; r++) acc[r][0] = acc[r][1] = _mm256_setzero_ps();
-    const float *a = as;
-    size_t k = 0;
-    for (; k + 8 <= kb; k += 8, a += 8 * W) {
-        FP8_UNROLL
-        for (int u = 0; u < 8; u++) {
-            __m256 a0 = _mm256_load_ps(a + u * W), a1 = W == 16 ? _mm256_load_ps(a + u * W + 8) : a0;
-            FP8_UNROLL
-            for (int r = 0; r < NB; r++) {
-                __m256 bv = _mm256_broadcast_ss(lut + q[r][k + u]);
-                acc[r][0] = _mm256_fmadd_ps(a0, bv, acc[r][0]);
-                if (W == 16) acc[r][1] = _mm256_fmadd_ps(a1, bv, acc[r][1]);
-            }
-        }
-    }
-    for (; k < kb; k++, a += W) {
-        __m256 a0 = _mm256_load_ps(a), a1 = W == 16 ? _mm256_load_ps(a + 8) : a0;
-        FP8_UNROLL
-        for (int r = 0; r < NB; r++) {
-            __m256 bv = _mm256_broadcast_ss(lut + q[r][k]);
-            acc[r][0] = _mm256_fmadd_ps(a0, bv, acc[r][0]);
-            if (W == 16) acc[r][1] = _mm256_fmadd_ps(a1, bv, acc[r][1]);
-        }
-    }
+    lut_dot(lut, q, 0, kb, as, W, NB, acc);
     FP8_UNROLL
     for (int r = 0; r < NB; r++) {
         if ((size_t)r >= nb) continue;
