@@ -1,4 +1,5 @@
 // swift-tools-version: 5.9
+// SPDX-License-Identifier: Apache-2.0
 import PackageDescription
 
 let package = Package(

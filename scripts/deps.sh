@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Installs what the tests and the bench need on a fresh Debian/Ubuntu machine: OpenBLAS (the FP32
 # peer, used only by tests and the bench) and pkg-config. Does nothing when they are present.
 set -euo pipefail

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Cross-checks the NEON kernel set on this x86-64 machine: builds the C target for AArch64 and runs,
 # under qemu-aarch64, (1) Tests/C/neon_check.c (NEON vs scalar codec/quant kernels, bit for bit, under
 # every FPCR rounding/flush mode; `exhaustive` as first argument covers all 2^32 inputs, ~6 min) and

@@ -1,10 +1,15 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # The test command: installs what it needs, builds the C target on its own with cc (and runs the C
 # example against it), then runs every Swift test in release mode (the exhaustive 2^32 codec check
 # needs optimised C; it takes about a minute).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh
+# Every source file carries the licence's SPDX line (LICENSE: Apache-2.0).
+missing=$(git ls-files 2>/dev/null | grep -E '\.(c|h|swift|py|sh|modulemap)$|^\.ci/run$' | while read -r f; do
+    head -3 "$f" | grep -q 'SPDX-License-Identifier: Apache-2.0' || echo "$f"; done)
+[ -z "$missing" ] || { echo "files without an SPDX-License-Identifier line:" >&2; echo "$missing" >&2; exit 1; }
 mkdir -p .build/c
 cc -std=c11 -O2 -Wall -Wextra -Werror -shared -fPIC -ICSupport/include $(find CSupport/src -name '*.c') -lpthread -o .build/c/libfp8.so
 cc -std=c11 -O2 -Wall -ICSupport/include Tests/C/example.c -L.build/c -lfp8 -lm -Wl,-rpath,"$PWD/.build/c" -o .build/c/example

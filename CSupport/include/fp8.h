@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fp8.h - exact OCP FP8 (E4M3, E5M2) codecs, fine-grained block quantization and a
  * tile-wise scaled FP8 GEMM with FP32 accumulation, for ordinary CPUs.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import CFP8
 
 /// Bulk conversions between `Float`/`Double` arrays and FP8 arrays, vectorised and threaded by the C

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import CFP8
 
 /// An error reported by the FP8 library: a C status turned into a Swift error, or a size check made

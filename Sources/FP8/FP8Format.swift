@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import CFP8
 
 /// The FP8 encodings of the OCP OFP8 v1.0 specification.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import CFP8
 
 /// The behaviour shared by ``Float8E4M3`` and ``Float8E5M2``: one byte holding an OCP FP8 code.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import CFP8
 
 /// An OCP E4M3 ("e4m3fn") number: 1 sign, 4 exponent, 3 mantissa bits, bias 7.

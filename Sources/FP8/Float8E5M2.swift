@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import CFP8
 
 /// An OCP E5M2 number: 1 sign, 5 exponent, 2 mantissa bits, bias 15 (the top byte of a binary16).

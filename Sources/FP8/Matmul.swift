@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import CFP8
 
 /// `C = alpha * deq(A) * deq(B)^T`, FP8 operands with block scales, FP32 accumulation.

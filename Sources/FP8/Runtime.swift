@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import CFP8
 
 /// Run-time configuration of the C core: which kernel set runs and how many threads large

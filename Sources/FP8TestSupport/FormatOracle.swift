@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import FP8
 
 /// An independent, Double-based model of the FP8 formats, written from the OCP specification's

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /// Double-precision references for the GEMM and metrics used by tests and the bench.
 public enum Reference {
     /// `C = A * B^T` in Double for row-major `A [m, k]` and `B [n, k]`.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* C smoke test and README example: the C target used on its own, built with plain cc.
  *   cc -O2 -shared -fPIC -ICSupport/include $(find CSupport/src -name '*.c') -lpthread -o libfp8.so
  *   cc -O2 -ICSupport/include Tests/C/example.c -L. -lfp8 -Wl,-rpath,. -o example && ./example   */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* scalar vs neon kernel tables, bit for bit (run under qemu-aarch64). Run by scripts/neon-check.sh (CI).
  * usage: test_neon [exhaustive [part nparts]] */
 #define _POSIX_C_SOURCE 200809L

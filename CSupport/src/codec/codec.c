@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * codec.c - public codec entry points: argument checks, then the active kernel set, split over the
  * thread pool for large arrays (chunks are independent, so results never depend on the split).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * gemm.c - fp8_gemm / fp8_gemm_f32a: argument checks, the choice of path, workspaces and threads.
  *

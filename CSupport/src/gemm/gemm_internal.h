@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * gemm_internal.h - NOT API. Shared by the GEMM drivers in gemm/:
  *   gemm.c          public entry points, argument checks, choice of path, workspaces, threading

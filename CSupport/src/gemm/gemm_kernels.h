@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * gemm_kernels.h - NOT API. The GEMM part of a kernel set: register-tile sizes, cache-block sizes and
  * the hot loops the portable drivers in gemm/ call.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * gemm_small_m.c - the memory-bound path for small M (LLM decoding: M = 1..16 rows of activations
  * against a large FP8 weight matrix B[N, K]).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fp8_internal.h - NOT API. Shared by the library's C sources only.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * dequantize.c - fp8_dequantize_f32: x = decode(q) * scale(block), one float32 multiply per element
  * (kernel scale_decode over each row segment of a block).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * e8m0.c - power-of-two scales <-> E8M0 bytes (OCP MX scale format: 8 exponent bits, bias 127, no
  * sign, no mantissa; byte b means 2^(b - 127), 0xFF is NaN).

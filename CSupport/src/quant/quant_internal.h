@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * quant_internal.h - NOT API. Shared by the quantization drivers in quant/: the block grid of a
  * matrix, task-size constants and checked size helpers (the scale rules are in scale_rules.h).

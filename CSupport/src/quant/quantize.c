@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * quantize.c - fp8_quantize_f32 / fp8_quantize_f32_ex: float32 -> FP8 codes + one float32
  * dequantization scale per block_rows x block_cols block.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * scale_rules.h - NOT API. The three ways a block's dequantization scale s is chosen from its amax
  * (fp8_scale_rule in fp8.h). Exponent work is done on the float32 bits, so no libm is needed and the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cpu.c - CPU feature detection for run-time kernel choice (x86-64: CPUID + XGETBV). */
 #include "../internal/fp8_internal.h"
 

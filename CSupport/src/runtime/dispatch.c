@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * dispatch.c - the ONE table of kernel sets, and the run-time choice among them.
  *

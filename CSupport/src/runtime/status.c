@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* status.c - names of the library's status codes. */
 #include "../internal/fp8_internal.h"
 

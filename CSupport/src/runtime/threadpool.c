@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * threadpool.c - a small persistent pthread pool for the library's parallel loops.
  *

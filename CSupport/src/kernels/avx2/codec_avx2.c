@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * codec_avx2.c - AVX2 + FMA + F16C codecs (kernel set "avx2"), enabled per function so the library
  * builds with no global -m flags and runs everywhere; chosen at run time after CPUID + XGETBV.

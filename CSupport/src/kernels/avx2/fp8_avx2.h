@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fp8_avx2.h - AVX2 building blocks shared by the avx2 kernel set (codecs, quantization, GEMM
  * packing). NOT API. Include only from files under kernels/avx2/, inside #ifdef FP8_HAVE_X86.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * gemm_avx2_6x16.c - the AVX2 + FMA GEMM kernels (enabled per function, chosen at run time).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * gemm_avx2_small.c - the AVX2 + FMA small-M GEMM kernels (M <= 16, LLM decoding): B is streamed
  * once and its codes are decoded inline, WITHOUT the scale. The scales enter in one of two ways:

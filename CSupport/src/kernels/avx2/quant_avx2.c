@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* quant_avx2.c - AVX2 quantization building blocks (kernel set "avx2"); bit-identical to scalar. */
 #include "../../internal/fp8_internal.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * codec_neon.c - AArch64 NEON codecs (kernel set "neon"; NEON is baseline on AArch64, so no run-time
  * check). Bit-identical to the scalar set under any FPCR setting: the encoder rounds once, in

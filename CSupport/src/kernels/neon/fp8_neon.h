@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fp8_neon.h - AArch64 NEON building blocks shared by the neon kernel set (codecs, quantization).
  * NOT API. Include only from files under kernels/neon/, inside #ifdef FP8_HAVE_NEON.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * gemm_neon.c - the NEON GEMM kernels (AArch64, where Advanced SIMD is baseline).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * quant_neon.c - AArch64 NEON quantization building blocks (kernel set "neon"); bit-identical to
  * the scalar set. The float32 multiplies (x * inv_scale, decode(q) * scale) are the same single IEEE

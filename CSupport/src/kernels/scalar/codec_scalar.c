@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * codec_scalar.c - the portable reference codecs (kernel set "scalar").
  *

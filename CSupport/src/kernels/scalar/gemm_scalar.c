@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * gemm_scalar.c - the portable GEMM kernels (plain C, no intrinsics): the reference every other set is
  * tested against, and the fallback that runs everywhere.

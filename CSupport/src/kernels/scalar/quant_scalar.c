@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* quant_scalar.c - portable quantization building blocks (kernel set "scalar"). */
 #include "../../internal/fp8_internal.h"
 
