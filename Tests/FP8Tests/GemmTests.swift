@@ -18,15 +18,30 @@ final class GemmTests: XCTestCase {
 
     func gaussian(_ n: Int, _ seed: UInt64) -> [Float] { gaussianFloats(n, seed: seed) }
 
-    /// Relative error of fp8_gemm (via the Swift API) against the FP64 product of the dequantized operands.
-    func relErr(_ c: Case, seed: UInt64) throws -> Double {
+    /// Error of fp8_gemm (via the Swift API) against the FP64 product of the dequantized operands:
+    /// the normwise relative error, and the largest ratio of an element's error to fp8.h's documented
+    /// per-element bound (K + 3) * 2^-24 * sum_k |A'_ik B'_jk| (the contract; <= 1 when it holds).
+    func errors(_ c: Case, seed: UInt64) throws -> (normwise: Double, boundRatio: Double) {
         let a = try QuantizedMatrix(quantizing: gaussian(c.m * c.k, seed), rows: c.m, cols: c.k, format: c.fa, granularity: c.ga)
         let b = try QuantizedMatrix(quantizing: gaussian(c.n * c.k, seed + 1), rows: c.n, cols: c.k, format: c.fb, granularity: c.gb)
         let got = try matmul(a, b)
-        let want = Reference.gemmNT(a.dequantized(), b.dequantized(), m: c.m, n: c.n, k: c.k)
-        return ErrorMetrics.normwiseRelativeError(got, reference: want)
+        let da = a.dequantized(), db = b.dequantized()
+        let want = Reference.gemmNT(da, db, m: c.m, n: c.n, k: c.k)
+        let absA = da.map { abs($0) }, absB = db.map { abs($0) }
+        let mags = Reference.gemmNT(absA, absB, m: c.m, n: c.n, k: c.k)
+        var ratio = 0.0
+        for e in got.indices {
+            let bound = Double(c.k + 3) * 0x1p-24 * mags[e]
+            let err = abs(Double(got[e]) - want[e])
+            ratio = max(ratio, err == 0 ? 0 : err / bound)
+        }
+        return (ErrorMetrics.normwiseRelativeError(got, reference: want), ratio)
     }
 
+    /// Every element within the documented bound, and the normwise error <= 1e-6 wherever the output has
+    /// at least 16 elements. (A single element's relative error is not bounded under cancellation: at
+    /// 1x1x127 the scalar set measured 7.8e-7 and the avx512 set 1.07e-6, both at 0.3 % of the
+    /// per-element bound, because |C| was 1.9 against sum |A'B'| of about 100.)
     func testAgainstFP64ReferenceOnShapesStraddlingTiles() throws {
         let dims = [1, 2, 5, 6, 7, 15, 16, 17, 127, 128, 129, 300]
         let ks = [1, 5, 16, 17, 127, 128, 129, 300]
@@ -38,8 +53,11 @@ final class GemmTests: XCTestCase {
                     let k = ks[(m + 3 * n) % ks.count]
                     let (ga, gb) = granularityPairs[i % 4], (fa, fb) = formatPairs[(i / 4) % 4]
                     i += 1
-                    let e = try relErr(Case(m: m, n: n, k: k, fa: fa, fb: fb, ga: ga, gb: gb), seed: UInt64(i))
-                    XCTAssertLessThanOrEqual(e, 1e-6, "\(set) \(m)x\(n)x\(k) \(fa)/\(fb) \(ga)/\(gb)")
+                    let e = try errors(Case(m: m, n: n, k: k, fa: fa, fb: fb, ga: ga, gb: gb), seed: UInt64(i))
+                    XCTAssertLessThanOrEqual(e.boundRatio, 1, "\(set) \(m)x\(n)x\(k) \(fa)/\(fb) \(ga)/\(gb)")
+                    if m * n >= 16 {
+                        XCTAssertLessThanOrEqual(e.normwise, 1e-6, "\(set) \(m)x\(n)x\(k) \(fa)/\(fb) \(ga)/\(gb)")
+                    }
                     checked += 1
                 }
             }
@@ -47,8 +65,9 @@ final class GemmTests: XCTestCase {
                 for (m, n) in [(7, 17), (16, 129), (33, 64)] {
                     let (ga, gb) = granularityPairs[i % 4]
                     i += 1
-                    let e = try relErr(Case(m: m, n: n, k: k, fa: .e4m3, fb: i % 2 == 0 ? .e4m3 : .e5m2, ga: ga, gb: gb), seed: UInt64(k + m))
-                    XCTAssertLessThanOrEqual(e, 1e-6, "\(set) \(m)x\(n)x\(k) \(ga)/\(gb)")
+                    let e = try errors(Case(m: m, n: n, k: k, fa: .e4m3, fb: i % 2 == 0 ? .e4m3 : .e5m2, ga: ga, gb: gb), seed: UInt64(k + m))
+                    XCTAssertLessThanOrEqual(e.boundRatio, 1, "\(set) \(m)x\(n)x\(k) \(ga)/\(gb)")
+                    XCTAssertLessThanOrEqual(e.normwise, 1e-6, "\(set) \(m)x\(n)x\(k) \(ga)/\(gb)")
                     checked += 1
                 }
             }
@@ -146,7 +165,7 @@ final class GemmTests: XCTestCase {
         try forEachKernelSet { set in
             for m in [1, 2, 4, 8, 16, 40] {
                 for gb in [Granularity.block(128, 128), .row] {
-                    let e = try relErr(Case(m: m, n: n, k: k, fa: .e4m3, fb: .e4m3, ga: .tile(128), gb: gb), seed: UInt64(m + 90))
+                    let e = try errors(Case(m: m, n: n, k: k, fa: .e4m3, fb: .e4m3, ga: .tile(128), gb: gb), seed: UInt64(m + 90)).normwise
                     XCTAssertLessThanOrEqual(e, 4e-7, "\(set) M=\(m) K=\(k) B \(gb)")
                 }
             }

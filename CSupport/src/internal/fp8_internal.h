@@ -78,6 +78,10 @@ struct fp8_gemm_kernels; /* defined in gemm/gemm_kernels.h */
 
 typedef struct fp8_kernel_set {
     const char *name;
+    /* 1: may be chosen by default on a CPU that supports it. A set is marked so only once it has
+     * passed the whole test suite on real hardware of that ISA; until then it runs only when forced
+     * (FP8_KERNELS, fp8_set_kernels). */
+    int verified;
     const fp8_codec_kernels *codec;
     const fp8_quant_kernels *quant;
     const struct fp8_gemm_kernels *gemm;
@@ -93,7 +97,11 @@ extern const fp8_quant_kernels fp8_quant_scalar;
 #ifdef FP8_HAVE_X86
 extern const fp8_codec_kernels fp8_codec_avx2;
 extern const fp8_quant_kernels fp8_quant_avx2;
+extern const fp8_codec_kernels fp8_codec_avx512;
+extern const fp8_quant_kernels fp8_quant_avx512;
 int fp8_cpu_has_avx2_fma_f16c(void);
+/* AVX-512 F, BW, VL and DQ (and AVX2/FMA/F16C), with the OS saving opmask and ZMM state. */
+int fp8_cpu_has_avx512(void);
 #endif
 #ifdef FP8_HAVE_NEON
 extern const fp8_codec_kernels fp8_codec_neon;

@@ -18,4 +18,18 @@ int fp8_cpu_has_avx2_fma_f16c(void) {
     __cpuid_count(7, 0, a, b, c, d);
     return (b >> 5) & 1; /* AVX2 */
 }
+
+/* AVX-512 F (CPUID.7.0:EBX bit 16), DQ (17), BW (30) and VL (31), on top of the AVX2 set's needs, AND
+ * the OS saving the opmask, ZMM0-15 upper halves and ZMM16-31 (XCR0 bits 5, 6, 7) besides SSE/AVX
+ * state (bits 1, 2). */
+int fp8_cpu_has_avx512(void) {
+    unsigned a, b, c, d;
+    if (!fp8_cpu_has_avx2_fma_f16c()) return 0;
+    unsigned xlo, xhi;
+    __asm__ volatile("xgetbv" : "=a"(xlo), "=d"(xhi) : "c"(0));
+    if ((xlo & 0xE6) != 0xE6) return 0;
+    __cpuid_count(7, 0, a, b, c, d);
+    const unsigned need = (1u << 16) | (1u << 17) | (1u << 30) | (1u << 31);
+    return (b & need) == need;
+}
 #endif

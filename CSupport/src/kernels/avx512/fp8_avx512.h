@@ -1,0 +1,181 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * fp8_avx512.h - AVX-512 building blocks shared by the avx512 kernel set (codecs, quantization, GEMM).
+ * NOT API. Include only from files under kernels/avx512/, inside #ifdef FP8_HAVE_X86.
+ *
+ * The set needs AVX-512 F, BW, VL and DQ (plus AVX2, FMA and F16C, which every such CPU has); the
+ * dispatcher checks CPUID and that XGETBV reports the opmask and ZMM state enabled by the OS.
+ *
+ * Rules every function here follows (the same contract as the scalar set):
+ *   - bits equal to the scalar set's on every input;
+ *   - independent of MXCSR: encode's one float operation (the subnormal-range magic add) uses
+ *     embedded round-to-nearest with exceptions suppressed ({rn-sae}), so the rounding mode cannot
+ *     change a code and no trap can fire; DAZ/FTZ cannot change a code either (see enc16);
+ *   - no floating-point exception the scalar set does not raise: no NaN or Inf ever reaches a float
+ *     operation the scalar set does not also perform on it, and the E5M2 NaN codes are made quiet
+ *     binary16 NaNs before vcvtph2ps (which would otherwise raise invalid on a signalling NaN);
+ *   - tails by masked loads and stores (no scalar tail loops, no reads past the end of an array).
+ */
+#ifndef FP8_AVX512_H
+#define FP8_AVX512_H
+#include "../../internal/fp8_internal.h"
+#include <immintrin.h>
+
+#define FP8_AVX512 __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx2,fma,f16c")))
+#define FP8_AVX512_INLINE __attribute__((always_inline)) inline
+
+/* Mask of the low n (<= 16 / 32 / 64) lanes. */
+static inline __mmask16 fp8_mask16(size_t n) { return n >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << n) - 1); }
+static inline __mmask32 fp8_mask32(size_t n) { return n >= 32 ? (__mmask32)0xFFFFFFFFu : (__mmask32)((1u << n) - 1); }
+static inline __mmask64 fp8_mask64(size_t n) { return n >= 64 ? (__mmask64)~0ull : (__mmask64)((1ull << n) - 1); }
+
+/* ---- encode: 16 float32 bit patterns -> 16 int32 codes (0..255) ------------------------------ */
+
+/*
+ * E4M3 (the rules of codec_scalar.c's encode_f32_bits, vectorised as in the avx2 set):
+ *   normal range: |x| clamped at 480 (the code past the max finite, 0x7F), add half an ulp - 1 + the
+ *     odd bit, shift; the exponent offset 120 << 3 = 960 comes off the code;
+ *   subnormal range |x| < 2^-6: |x| + 2^14 rounds |x| to a multiple of 2^-9 (2^14 * 2^-23). The add
+ *     sees min(|x|, 2^-6) only (never NaN or Inf), rounds to nearest whatever MXCSR says, and raises
+ *     nothing. A float32 subnormal |x| (or one DAZ reads as 0) gives code 0 either way.
+ */
+FP8_AVX512 static FP8_AVX512_INLINE __m512i enc16_e4m3(__m512i u, int saturate) {
+    const __m512i absmask = _mm512_set1_epi32(0x7FFFFFFF);
+    __m512i a = _mm512_and_si512(u, absmask);
+    __m512i ac = _mm512_min_epu32(a, _mm512_set1_epi32(0x43F00000)); /* 480.0f */
+    __m512i odd = _mm512_and_si512(_mm512_srli_epi32(ac, 20), _mm512_set1_epi32(1));
+    __m512i r = _mm512_add_epi32(ac, _mm512_add_epi32(odd, _mm512_set1_epi32(0x7FFFF - (960 << 20))));
+    __m512i code = _mm512_srli_epi32(r, 20);
+    __mmask16 sub = _mm512_cmplt_epu32_mask(a, _mm512_set1_epi32(0x3C800000)); /* |x| < 2^-6 */
+    __m512 as = _mm512_castsi512_ps(_mm512_min_epu32(a, _mm512_set1_epi32(0x3C800000)));
+    __m512 magic = _mm512_castsi512_ps(_mm512_set1_epi32(0x46800000)); /* 2^14 */
+    __m512i sc = _mm512_sub_epi32(
+        _mm512_castps_si512(_mm512_add_round_ps(as, magic, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)),
+        _mm512_set1_epi32(0x46800000));
+    code = _mm512_mask_mov_epi32(code, sub, sc);
+    if (saturate) {
+        __mmask16 nan = _mm512_cmpgt_epu32_mask(a, _mm512_set1_epi32(0x7F800000));
+        code = _mm512_min_epu32(code, _mm512_set1_epi32(0x7E));
+        code = _mm512_mask_mov_epi32(code, nan, _mm512_set1_epi32(0x7F));
+    }
+    return _mm512_or_si512(code, _mm512_and_si512(_mm512_srli_epi32(u, 24), _mm512_set1_epi32(0x80)));
+}
+
+/* E5M2: clamp |x| at 65536 (code 0x7C = Inf), offset 112 << 2 = 448, subnormal magic 2^7 below
+ * 2^-14; saturation clamps to 0x7B; NaN gives 0x7E in both modes. */
+FP8_AVX512 static FP8_AVX512_INLINE __m512i enc16_e5m2(__m512i u, int saturate) {
+    const __m512i absmask = _mm512_set1_epi32(0x7FFFFFFF);
+    __m512i a = _mm512_and_si512(u, absmask);
+    __m512i ac = _mm512_min_epu32(a, _mm512_set1_epi32(0x47800000)); /* 65536.0f */
+    __m512i odd = _mm512_and_si512(_mm512_srli_epi32(ac, 21), _mm512_set1_epi32(1));
+    __m512i r = _mm512_add_epi32(ac, _mm512_add_epi32(odd, _mm512_set1_epi32(0xFFFFF - (448 << 21))));
+    __m512i code = _mm512_srli_epi32(r, 21);
+    __mmask16 sub = _mm512_cmplt_epu32_mask(a, _mm512_set1_epi32(0x38800000)); /* |x| < 2^-14 */
+    __m512 as = _mm512_castsi512_ps(_mm512_min_epu32(a, _mm512_set1_epi32(0x38800000)));
+    __m512 magic = _mm512_castsi512_ps(_mm512_set1_epi32(0x43000000)); /* 2^7 */
+    __m512i sc = _mm512_sub_epi32(
+        _mm512_castps_si512(_mm512_add_round_ps(as, magic, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)),
+        _mm512_set1_epi32(0x43000000));
+    code = _mm512_mask_mov_epi32(code, sub, sc);
+    if (saturate) code = _mm512_min_epu32(code, _mm512_set1_epi32(0x7B));
+    __mmask16 nan = _mm512_cmpgt_epu32_mask(a, _mm512_set1_epi32(0x7F800000));
+    code = _mm512_mask_mov_epi32(code, nan, _mm512_set1_epi32(0x7E));
+    return _mm512_or_si512(code, _mm512_and_si512(_mm512_srli_epi32(u, 24), _mm512_set1_epi32(0x80)));
+}
+
+FP8_AVX512 static FP8_AVX512_INLINE __m512i enc16(fp8_format fmt, __m512i u, int saturate) {
+    return fmt == FP8_E4M3 ? enc16_e4m3(u, saturate) : enc16_e5m2(u, saturate);
+}
+
+/* Four vectors of int32 codes (0..255) -> 64 bytes in order: the packs work per 128-bit lane, so lane
+ * L holds c0.L c1.L c2.L c3.L (4 bytes each) and one dword permute restores the order. */
+FP8_AVX512 static FP8_AVX512_INLINE __m512i pack64(__m512i c0, __m512i c1, __m512i c2, __m512i c3) {
+    __m512i b = _mm512_packus_epi16(_mm512_packus_epi32(c0, c1), _mm512_packus_epi32(c2, c3));
+    return _mm512_permutexvar_epi32(_mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15), b);
+}
+
+/* ---- decode: codes -> binary16 patterns -> float32 ------------------------------------------ */
+
+/* 32 E4M3 codes SIGN-extended to 16 bits -> binary16 patterns of 2^-8 times the value (as in the avx2
+ * set): (s << 7) & 0xBF80 puts the magnitude in bits 7-13 and keeps the sign in bit 15; the NaN
+ * magnitude 0x3F80 becomes the quiet binary16 NaN sign|0x7E00 (XOR 0x4180), which widens to the
+ * scalar set's sign|0x7FC00000 after the exact * 2^8. */
+FP8_AVX512 static FP8_AVX512_INLINE __m512i e4m3s_to_h16_x32(__m512i s) {
+    __m512i h = _mm512_and_si512(_mm512_slli_epi16(s, 7), _mm512_set1_epi16((short)0xBF80));
+    __mmask32 nan = _mm512_cmpeq_epi16_mask(_mm512_and_si512(h, _mm512_set1_epi16(0x3F80)), _mm512_set1_epi16(0x3F80));
+    return _mm512_xor_si512(h, _mm512_maskz_mov_epi16(nan, _mm512_set1_epi16(0x4180)));
+}
+
+/* 32 E5M2 codes ZERO-extended to 16 bits -> binary16 patterns (E5M2 is binary16's top byte). The
+ * NaN codes 0x7D-0x7F (and 0xFD-0xFF) are signalling or quiet binary16 NaNs: the quiet bit 0x0200 is
+ * set first, which gives exactly what vcvtph2ps would return for them (the scalar set's sign |
+ * 0x7F800000 | 0x400000 | m << 21) without raising invalid. */
+FP8_AVX512 static FP8_AVX512_INLINE __m512i e5m2_to_h16_x32(__m512i w) {
+    __m512i h = _mm512_slli_epi16(w, 8);
+    __mmask32 nan = _mm512_cmpgt_epu16_mask(_mm512_and_si512(h, _mm512_set1_epi16(0x7FFF)), _mm512_set1_epi16(0x7C00));
+    return _mm512_or_si512(h, _mm512_maskz_mov_epi16(nan, _mm512_set1_epi16(0x0200)));
+}
+
+/* The same two for 16 codes in a ymm. */
+FP8_AVX512 static FP8_AVX512_INLINE __m256i e4m3s_to_h16_x16(__m256i s) {
+    __m256i h = _mm256_and_si256(_mm256_slli_epi16(s, 7), _mm256_set1_epi16((short)0xBF80));
+    __mmask16 nan = _mm256_cmpeq_epi16_mask(_mm256_and_si256(h, _mm256_set1_epi16(0x3F80)), _mm256_set1_epi16(0x3F80));
+    return _mm256_xor_si256(h, _mm256_maskz_mov_epi16(nan, _mm256_set1_epi16(0x4180)));
+}
+FP8_AVX512 static FP8_AVX512_INLINE __m256i e5m2_to_h16_x16(__m256i w) {
+    __m256i h = _mm256_slli_epi16(w, 8);
+    __mmask16 nan = _mm256_cmpgt_epu16_mask(_mm256_and_si256(h, _mm256_set1_epi16(0x7FFF)), _mm256_set1_epi16(0x7C00));
+    return _mm256_or_si256(h, _mm256_maskz_mov_epi16(nan, _mm256_set1_epi16(0x0200)));
+}
+
+/* 16 codes (one xmm) -> 16 binary16 patterns in a ymm. */
+FP8_AVX512 static FP8_AVX512_INLINE __m256i codes16_to_h16(fp8_format fmt, __m128i c) {
+    return fmt == FP8_E4M3 ? e4m3s_to_h16_x16(_mm256_cvtepi8_epi16(c)) : e5m2_to_h16_x16(_mm256_cvtepu8_epi16(c));
+}
+
+/* 16 codes -> 16 floats of decode(q) * scale, one rounding: E4M3 as (value * 2^-8) * (256 * scale)
+ * when 256 * scale is finite (mul256 = 0), else as (value * 2^-8 * 256) * scale (mul256 = 1: two
+ * multiplies, the first exact); E5M2 as value * scale. The same floats as fp8_decode1(q) * scale.
+ * Lanes outside m are 0 and computed on nothing (no 0 * Inf in lanes past a tail). */
+FP8_AVX512 static FP8_AVX512_INLINE __m512 dec16_scaled(fp8_format fmt, __m128i c, __m512 vs, int mul256, __mmask16 m) {
+    __m512 v = _mm512_cvtph_ps(codes16_to_h16(fmt, c));
+    if (fmt == FP8_E4M3 && mul256) v = _mm512_mul_ps(v, _mm512_set1_ps(256.0f));
+    return m == (__mmask16)0xFFFF ? _mm512_mul_ps(v, vs) : _mm512_maskz_mul_ps(m, v, vs);
+}
+
+/* The multiplier dec16_scaled wants for `scale`, and whether it needs the separate * 256. */
+static inline float fp8_avx512_mult(fp8_format fmt, float scale, int *mul256) {
+    if (fmt != FP8_E4M3) { *mul256 = 0; return scale; }
+    float s256 = scale * 256.0f;
+    *mul256 = s256 - s256 != 0.0f; /* Inf or NaN: multiply twice */
+    return *mul256 ? scale : s256;
+}
+
+/* ---- 16 x 16 float transpose ---------------------------------------------------------------- */
+
+/* r[i] = row i -> r[c] = column c. Three shuffle stages (32-bit, 64-bit, then 128-bit lanes). */
+FP8_AVX512 static FP8_AVX512_INLINE void tr16x16(__m512 r[16]) {
+    __m512 t[16], u[16];
+    for (int i = 0; i < 8; i++) {
+        t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+        t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+    }
+    for (int g = 0; g < 4; g++) {
+        __m512 a0 = t[4 * g], a1 = t[4 * g + 1], a2 = t[4 * g + 2], a3 = t[4 * g + 3];
+        u[4 * g + 0] = _mm512_shuffle_ps(a0, a2, 0x44);
+        u[4 * g + 1] = _mm512_shuffle_ps(a0, a2, 0xEE);
+        u[4 * g + 2] = _mm512_shuffle_ps(a1, a3, 0x44);
+        u[4 * g + 3] = _mm512_shuffle_ps(a1, a3, 0xEE);
+    }
+    /* u[4g + m], 128-bit lane L: column 4L + m of rows 4g .. 4g + 3. */
+    for (int m = 0; m < 4; m++) {
+        __m512 v88 = _mm512_shuffle_f32x4(u[m], u[4 + m], 0x88), vdd = _mm512_shuffle_f32x4(u[m], u[4 + m], 0xDD);
+        __m512 w88 = _mm512_shuffle_f32x4(u[8 + m], u[12 + m], 0x88), wdd = _mm512_shuffle_f32x4(u[8 + m], u[12 + m], 0xDD);
+        r[m] = _mm512_shuffle_f32x4(v88, w88, 0x88);
+        r[8 + m] = _mm512_shuffle_f32x4(v88, w88, 0xDD);
+        r[4 + m] = _mm512_shuffle_f32x4(vdd, wdd, 0x88);
+        r[12 + m] = _mm512_shuffle_f32x4(vdd, wdd, 0xDD);
+    }
+}
+
+#endif /* FP8_AVX512_H */

@@ -1,0 +1,150 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* quant_avx512.c - AVX-512 quantization building blocks (kernel set "avx512"); bit-identical to scalar. */
+#include "../../internal/fp8_internal.h"
+
+#ifdef FP8_HAVE_X86
+#include "fp8_avx512.h"
+#include "../../quant/scale_rules.h" /* the driver's own scale rules, so fused scales cannot diverge */
+
+/* max of |bits| as unsigned integers (exact, set-independent; >= 0x7F800000 means NaN or Inf). */
+FP8_AVX512 static uint32_t amax_bits_avx512(const float *x, size_t n) {
+    const __m512i absmask = _mm512_set1_epi32(0x7FFFFFFF);
+    __m512i m0 = _mm512_setzero_si512(), m1 = _mm512_setzero_si512();
+    size_t i = 0;
+    for (; i + 32 <= n; i += 32) {
+        m0 = _mm512_max_epu32(m0, _mm512_and_si512(_mm512_loadu_si512(x + i), absmask));
+        m1 = _mm512_max_epu32(m1, _mm512_and_si512(_mm512_loadu_si512(x + i + 16), absmask));
+    }
+    for (; i < n; i += 16) {
+        __mmask16 k = fp8_mask16(n - i);
+        m0 = _mm512_max_epu32(m0, _mm512_maskz_and_epi32(k, _mm512_maskz_loadu_epi32(k, x + i), absmask));
+    }
+    return _mm512_reduce_max_epu32(_mm512_max_epu32(m0, m1));
+}
+
+/* q[i] = encode_saturating(x[i] * inv_scale): one vmulps (the scalar set's one multiply), then enc16. */
+FP8_AVX512 static FP8_AVX512_INLINE void scale_encode_body(fp8_format fmt, const float *x, uint8_t *q, size_t n,
+                                                           float inv_scale) {
+    const __m512 s = _mm512_set1_ps(inv_scale);
+    size_t i = 0;
+    for (; i + 64 <= n; i += 64) {
+        __m512i c0 = enc16(fmt, _mm512_castps_si512(_mm512_mul_ps(_mm512_loadu_ps(x + i), s)), 1);
+        __m512i c1 = enc16(fmt, _mm512_castps_si512(_mm512_mul_ps(_mm512_loadu_ps(x + i + 16), s)), 1);
+        __m512i c2 = enc16(fmt, _mm512_castps_si512(_mm512_mul_ps(_mm512_loadu_ps(x + i + 32), s)), 1);
+        __m512i c3 = enc16(fmt, _mm512_castps_si512(_mm512_mul_ps(_mm512_loadu_ps(x + i + 48), s)), 1);
+        _mm512_storeu_si512(q + i, pack64(c0, c1, c2, c3));
+    }
+    for (; i < n; i += 16) {
+        __mmask16 k = fp8_mask16(n - i);
+        __m512 v = _mm512_maskz_mul_ps(k, _mm512_maskz_loadu_ps(k, x + i), s);
+        _mm512_mask_cvtepi32_storeu_epi8(q + i, k, enc16(fmt, _mm512_castps_si512(v), 1));
+    }
+}
+
+FP8_AVX512 static void scale_encode_e4m3(const float *x, uint8_t *q, size_t n, float s) { scale_encode_body(FP8_E4M3, x, q, n, s); }
+FP8_AVX512 static void scale_encode_e5m2(const float *x, uint8_t *q, size_t n, float s) { scale_encode_body(FP8_E5M2, x, q, n, s); }
+
+static void scale_encode_avx512(fp8_format fmt, const float *x, uint8_t *q, size_t n, float inv_scale) {
+    (fmt == FP8_E4M3 ? scale_encode_e4m3 : scale_encode_e5m2)(x, q, n, inv_scale);
+}
+
+/* x[i] = decode(q[i]) * scale, one rounding (dec16_scaled). */
+FP8_AVX512 static void scale_decode_avx512(fp8_format fmt, const uint8_t *q, float *x, size_t n, float scale) {
+    int mul256;
+    const __m512 vs = _mm512_set1_ps(fp8_avx512_mult(fmt, scale, &mul256));
+    size_t i = 0;
+    for (; i + 32 <= n; i += 32) {
+        _mm512_storeu_ps(x + i, dec16_scaled(fmt, _mm_loadu_si128((const __m128i *)(const void *)(q + i)), vs, mul256, 0xFFFF));
+        _mm512_storeu_ps(x + i + 16, dec16_scaled(fmt, _mm_loadu_si128((const __m128i *)(const void *)(q + i + 16)), vs, mul256, 0xFFFF));
+    }
+    for (; i < n; i += 16) {
+        __mmask16 k = fp8_mask16(n - i);
+        _mm512_mask_storeu_ps(x + i, k, dec16_scaled(fmt, _mm_maskz_loadu_epi8(k, q + i), vs, mul256, k));
+    }
+}
+
+/* ---- fused 1 x bc tiles ----------------------------------------------------------------------- */
+
+/* One full tile of nv * 16 elements (nv = 2, 4, 6, 8: bc = 32..128) held in nv zmm registers: the
+ * integer amax, the driver's scale rule and division, one vmulps, enc16 (saturating; the product is
+ * never NaN), the same bits as amax_bits + scale_encode. Returns 1, writing nothing, if the tile holds
+ * NaN or Inf. */
+FP8_AVX512 static FP8_AVX512_INLINE int tile_regs(fp8_format fmt, fp8_scale_rule rule, const float *x, uint8_t *q,
+                                                  float *scale, const int nv) {
+    const __m512i absmask = _mm512_set1_epi32(0x7FFFFFFF);
+    __m512 v[8];
+    __m512i m0, m1;
+#pragma GCC unroll 8
+    for (int i = 0; i < nv; i++) v[i] = _mm512_loadu_ps(x + 16 * i);
+    m0 = _mm512_and_si512(_mm512_castps_si512(v[0]), absmask);
+    m1 = _mm512_and_si512(_mm512_castps_si512(v[1]), absmask);
+#pragma GCC unroll 8
+    for (int i = 2; i < nv; i += 2) {
+        m0 = _mm512_max_epu32(m0, _mm512_and_si512(_mm512_castps_si512(v[i]), absmask));
+        m1 = _mm512_max_epu32(m1, _mm512_and_si512(_mm512_castps_si512(v[i + 1]), absmask));
+    }
+    uint32_t amax = _mm512_reduce_max_epu32(_mm512_max_epu32(m0, m1));
+    if (amax >= 0x7F800000u) return 1;
+    float s = fp8_rule_scale(fmt, rule, amax);
+    *scale = s;
+    const __m512 inv = _mm512_set1_ps(1.0f / s);
+#pragma GCC unroll 8
+    for (int i = 0; i < nv; i += 4) {
+        if (i + 4 <= nv) {
+            __m512i c0 = enc16(fmt, _mm512_castps_si512(_mm512_mul_ps(v[i], inv)), 1);
+            __m512i c1 = enc16(fmt, _mm512_castps_si512(_mm512_mul_ps(v[i + 1], inv)), 1);
+            __m512i c2 = enc16(fmt, _mm512_castps_si512(_mm512_mul_ps(v[i + 2], inv)), 1);
+            __m512i c3 = enc16(fmt, _mm512_castps_si512(_mm512_mul_ps(v[i + 3], inv)), 1);
+            _mm512_storeu_si512(q + 16 * i, pack64(c0, c1, c2, c3));
+        } else {
+            for (int t = i; t < nv; t++)
+                _mm_storeu_si128((__m128i *)(void *)(q + 16 * t),
+                                 _mm512_cvtepi32_epi8(enc16(fmt, _mm512_castps_si512(_mm512_mul_ps(v[t], inv)), 1)));
+        }
+    }
+    return 0;
+}
+
+/* A partial tile (a row's last, 0 < n < bc): the unfused steps, same results. */
+FP8_AVX512 static int tile_partial(fp8_format fmt, fp8_scale_rule rule, const float *x, uint8_t *q, size_t n,
+                                   float *scale) {
+    uint32_t amax = amax_bits_avx512(x, n);
+    if (amax >= 0x7F800000u) return 1;
+    float s = fp8_rule_scale(fmt, rule, amax);
+    *scale = s;
+    scale_encode_body(fmt, x, q, n, 1.0f / s);
+    return 0;
+}
+
+#define DEFINE_TILES(NAME, FMT, NV)                                                                \
+    FP8_AVX512 static int NAME(fp8_scale_rule rule, const float *x, uint8_t *q, size_t n, float *scales) { \
+        int bad = 0;                                                                               \
+        size_t i = 0;                                                                              \
+        for (; i + 16 * NV <= n; i += 16 * NV, scales++) bad |= tile_regs(FMT, rule, x + i, q + i, scales, NV); \
+        if (i < n) bad |= tile_partial(FMT, rule, x + i, q + i, n - i, scales);                   \
+        return bad;                                                                                \
+    }
+DEFINE_TILES(tiles_e4m3_32, FP8_E4M3, 2)
+DEFINE_TILES(tiles_e4m3_64, FP8_E4M3, 4)
+DEFINE_TILES(tiles_e4m3_96, FP8_E4M3, 6)
+DEFINE_TILES(tiles_e4m3_128, FP8_E4M3, 8)
+DEFINE_TILES(tiles_e5m2_32, FP8_E5M2, 2)
+DEFINE_TILES(tiles_e5m2_64, FP8_E5M2, 4)
+DEFINE_TILES(tiles_e5m2_96, FP8_E5M2, 6)
+DEFINE_TILES(tiles_e5m2_128, FP8_E5M2, 8)
+
+/* fp8_quant_kernels.quantize_tiles: bc is 32, 64, 96 or 128 (fp8_quantize_tiles_bc_ok). */
+static int quantize_tiles_avx512(fp8_format fmt, fp8_scale_rule rule, const float *x, uint8_t *q, size_t n,
+                                 size_t bc, float *scales) {
+    typedef int (*tiles_fn)(fp8_scale_rule, const float *, uint8_t *, size_t, float *);
+    static const tiles_fn e4m3[4] = {tiles_e4m3_32, tiles_e4m3_64, tiles_e4m3_96, tiles_e4m3_128};
+    static const tiles_fn e5m2[4] = {tiles_e5m2_32, tiles_e5m2_64, tiles_e5m2_96, tiles_e5m2_128};
+    return (fmt == FP8_E4M3 ? e4m3 : e5m2)[bc / 32 - 1](rule, x, q, n, scales);
+}
+
+/* fp_env_ok is NULL: encode's only float operation uses embedded rounding ({rn-sae}), and the one
+ * multiply by 1/s is the scalar set's multiply, in the same MXCSR environment. */
+const fp8_quant_kernels fp8_quant_avx512 = {amax_bits_avx512, scale_encode_avx512, scale_decode_avx512, NULL,
+                                           quantize_tiles_avx512};
+
+#endif /* FP8_HAVE_X86 */
