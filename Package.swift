@@ -35,9 +35,11 @@ let package = Package(
         ),
 
         // MARK: - Bench: `swift run -c release bench`
+        // Machine measurements in C for the bench only (FMA peak, streaming read), per-function targets.
+        .target(name: "CBenchSupport", path: "Benchmarks/CBenchSupport"),
         .executableTarget(
             name: "bench",
-            dependencies: ["FP8", "CFP8", "FP8TestSupport", "COpenBLAS"],
+            dependencies: ["FP8", "CFP8", "FP8TestSupport", "COpenBLAS", "CBenchSupport"],
             path: "Benchmarks/bench"
         ),
 

@@ -8,61 +8,15 @@ import FP8TestSupport
 import Glibc
 #endif
 
-/// Memory bandwidth peers measured in the same run (GB/s, bytes read + written).
-struct Bandwidth {
-    var memcpy1 = 0.0, memcpyAll = 0.0, read1 = 0.0, readAll = 0.0
-}
-
-func measureBandwidth(bytes: Int, budget: Double, threads: Int) -> Bandwidth {
-    progress("memcpy / read bandwidth on \(bytes >> 20) MiB")
-    let src = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64)
-    let dst = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64)
-    defer { src.deallocate(); dst.deallocate() }
-    memset(src, 1, bytes)
-    memset(dst, 2, bytes)
-    var bw = Bandwidth()
-    let t1 = bestTime(budget: budget) { memcpy(dst, src, bytes) }
-    bw.memcpy1 = 2 * Double(bytes) / t1 / 1e9
-    let part = bytes / threads
-    let tN = bestTime(budget: budget) {
-        DispatchQueue.concurrentPerform(iterations: threads) { t in
-            memcpy(dst + t * part, src + t * part, t == threads - 1 ? bytes - t * part : part)
-        }
-    }
-    bw.memcpyAll = 2 * Double(bytes) / tN / 1e9
-    func readSum(_ p: UnsafeRawPointer, _ n: Int) -> UInt64 {
-        let w = p.assumingMemoryBound(to: UInt64.self)
-        var s0: UInt64 = 0, s1: UInt64 = 0, s2: UInt64 = 0, s3: UInt64 = 0
-        var i = 0
-        while i + 4 <= n / 8 { s0 &+= w[i]; s1 &+= w[i + 1]; s2 &+= w[i + 2]; s3 &+= w[i + 3]; i += 4 }
-        return s0 &+ s1 &+ s2 &+ s3
-    }
-    let r1 = bestTime(budget: budget) { blackHole(readSum(src, bytes)) }
-    bw.read1 = Double(bytes) / r1 / 1e9
-    let rN = bestTime(budget: budget) {
-        DispatchQueue.concurrentPerform(iterations: threads) { t in blackHole(readSum(src + t * part, part)) }
-    }
-    bw.readAll = Double(bytes) / rN / 1e9
-    return bw
-}
-
 /// Codec throughput: per format and direction, in-cache and 256 MiB arrays, 1 and all threads,
 /// scalar beside the best kernel set, with memcpy/read bandwidth of the same run.
-func runCodecBench(_ o: Options, records: inout [Record]) {
+func runCodecBench(_ o: Options, machine: Machine, records: inout [Record]) {
     let allThreads = FP8Runtime.threadCount
-    let best = FP8Runtime.supportedKernelSets.last!
-    let bigBytes = o.quick ? 64 << 20 : 256 << 20
+    let best = FP8Runtime.kernelSet
+    let sets = FP8Runtime.supportedKernelSets
+    let bigBytes = machine.bandwidthBytes
     let budget = o.quick ? 0.15 : 0.5
-    let bw = measureBandwidth(bytes: bigBytes, budget: budget, threads: allThreads)
-    var bwTable = Table("Memory bandwidth, same run (\(bigBytes >> 20) MiB)", ["peer", "1 thread GB/s", "\(allThreads) threads GB/s"])
-    bwTable.add(["memcpy (read + write)", fmt(bw.memcpy1, 1), fmt(bw.memcpyAll, 1)])
-    bwTable.add(["read (sum)", fmt(bw.read1, 1), fmt(bw.readAll, 1)])
-    bwTable.print()
-    for (name, v) in [("memcpy_1t", bw.memcpy1), ("memcpy_all", bw.memcpyAll), ("read_1t", bw.read1), ("read_all", bw.readAll)] {
-        var r = Record()
-        r.add("section", "bandwidth"); r.add("peer", name); r.add("bytes", bigBytes); r.add("gb_per_s", v)
-        records.append(r)
-    }
+    let bw = machine.bandwidth
 
     let sizes = [(label: "256 KiB (in cache)", n: (256 << 10) / 4), (label: "\(bigBytes >> 20) MiB", n: bigBytes / 4)]
     let maxN = sizes.map(\.n).max()!
@@ -76,9 +30,10 @@ func runCodecBench(_ o: Options, records: inout [Record]) {
     memset(codes, 0, maxN)
     memset(back, 0, maxN * 4)
 
-    var table = Table("Codec throughput (G elements/s; GB/s = bytes read + written; \(best) vs scalar kernels)",
-                      ["format", "direction", "array", "threads", "scalar Gelem/s", "\(best) Gelem/s", "\(best) GB/s",
-                       "x scalar", "% of memcpy"])
+    let compareAVX = sets.contains("avx2") && sets.contains("avx512")
+    var table = Table("Codec throughput (G elements/s; GB/s = bytes read + written; default set \(best))",
+                      ["format", "direction", "array", "threads"] + sets.map { "\($0) Gelem/s" }
+                      + [(compareAVX ? ["avx512 / avx2"] : []), ["\(best) GB/s", "x scalar", "% of memcpy"]].flatMap { $0 })
     for fmtv in [FP8Format.e4m3, .e5m2] {
         for dir in ["encode", "decode"] {
             for size in sizes {
@@ -86,7 +41,7 @@ func runCodecBench(_ o: Options, records: inout [Record]) {
                     progress("\(fmtv) \(dir) \(size.label) \(threads) thread(s)")
                     FP8Runtime.threadCount = threads
                     var rates: [String: Double] = [:]
-                    for set in ["scalar", best] {
+                    for set in sets {
                         try! FP8Runtime.setKernelSet(set)
                         let n = size.n
                         let t = bestTime(budget: set == "scalar" && n > 1 << 20 ? budget / 2 : budget) {
@@ -95,16 +50,19 @@ func runCodecBench(_ o: Options, records: inout [Record]) {
                         }
                         rates[set] = Double(n) / t / 1e9
                     }
-                    try! FP8Runtime.setKernelSet(nil)
+                    try! FP8Runtime.setKernelSet(best)
                     let g = rates[best]!, gb = g * 5
                     let memcpyRef = threads == 1 ? bw.memcpy1 : bw.memcpyAll
                     let inCache = size.n < 1 << 20
-                    table.add([fmtv.description, dir, size.label, "\(threads)", fmt(rates["scalar"]!, 3), fmt(g, 2), fmt(gb, 1),
-                               fmt(g / rates["scalar"]!, 1) + "x", inCache ? "-" : fmt(100 * gb / memcpyRef, 0) + "%"])
+                    var row = [fmtv.description, dir, size.label, "\(threads)"] + sets.map { fmt(rates[$0]!, 2) }
+                    if compareAVX { row.append(fmt(rates["avx512"]! / rates["avx2"]!, 2) + "x") }
+                    row += [fmt(gb, 1), fmt(g / rates["scalar"]!, 1) + "x", inCache ? "-" : fmt(100 * gb / memcpyRef, 0) + "%"]
+                    table.add(row)
                     var r = Record()
                     r.add("section", "codec"); r.add("format", fmtv.description); r.add("direction", dir)
                     r.add("elements", size.n); r.add("threads", threads); r.add("kernels", best)
-                    r.add("gelem_per_s", g); r.add("gb_per_s", gb); r.add("scalar_gelem_per_s", rates["scalar"]!)
+                    r.add("gelem_per_s", g); r.add("gb_per_s", gb)
+                    for set in sets { r.add("\(set)_gelem_per_s", rates[set]!) }
                     r.add("memcpy_gb_per_s", memcpyRef)
                     records.append(r)
                 }

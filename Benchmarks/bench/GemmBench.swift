@@ -11,7 +11,7 @@ struct GemmShape {
 
 /// FP8 GEMM (E4M3, A 1x128 tiles, B 128x128 blocks) beside OpenBLAS on the dequantized FP32 operands,
 /// in the same run, 1 thread and all threads; plus the dequantize-then-sgemm pipeline and accuracy.
-func runGemmBench(_ o: Options, records: inout [Record]) {
+func runGemmBench(_ o: Options, machine: Machine, records: inout [Record]) {
     let allThreads = FP8Runtime.threadCount
     var shapes: [GemmShape] = []
     if o.quick {
@@ -31,8 +31,8 @@ func runGemmBench(_ o: Options, records: inout [Record]) {
         }
     }
     var table = Table("FP8 GEMM (E4M3, A 1x128 / B 128x128 scales) vs OpenBLAS on the dequantized FP32 operands",
-                      ["shape", "M", "N", "K", "thr", "FP8 GFLOP/s", "OpenBLAS GFLOP/s", "peer", "ratio",
-                       "deq+sgemm GFLOP/s", "rel err vs FP64", "calc_diff vs FP32"])
+                      ["shape", "M", "N", "K", "thr", "FP8 GFLOP/s", "% peak", "FP8 GB/s", "% read bw", "OpenBLAS GFLOP/s",
+                       "peer", "ratio", "deq+sgemm GFLOP/s", "rel err vs FP64", "calc_diff vs FP32"])
     for s in shapes {
         progress("GEMM \(s.m)x\(s.n)x\(s.k): preparing operands")
         var rng = SplitMix64(seed: UInt64(s.m * 31 + s.n * 7 + s.k))
@@ -91,12 +91,23 @@ func runGemmBench(_ o: Options, records: inout [Record]) {
                 openblas(scratchA, scratchB, &cRef)
             }
             let g = flops / tOurs / 1e9, gp = flops / tPeer / 1e9, gpipe = flops / tPipe / 1e9
-            table.add(["\(s.label)", "\(s.m)", "\(s.n)", "\(s.k)", "\(threads)", fmt(g, 1), fmt(gp, 1), peer,
+            // The machine's limits from the header: FMA peak for every row, and for the memory-bound rows
+            // (M <= 16) the bytes the product must move (codes, scales, A and C) against streaming read.
+            let peak = threads == 1 ? machine.gemmPeak.one : machine.gemmPeak.all
+            let readBW = threads == 1 ? machine.bandwidth.read1 : machine.bandwidth.readAll
+            let bytes = Double(s.n * s.k) + Double(((s.n + 127) / 128) * ((s.k + 127) / 128) * 4)
+                + Double(s.m * s.k * 5 + s.m * s.n * 4)
+            let gbs = bytes / tOurs / 1e9
+            let memBound = s.m <= 16
+            table.add(["\(s.label)", "\(s.m)", "\(s.n)", "\(s.k)", "\(threads)", fmt(g, 1), fmt(100 * g / peak, 0) + "%",
+                       memBound ? fmt(gbs, 1) : "-", memBound ? fmt(100 * gbs / readBW, 0) + "%" : "-", fmt(gp, 1), peer,
                        fmt(g / gp, 2) + "x", fmt(gpipe, 1), sci(relErr), sci(cdiff)])
             var r = Record()
             r.add("section", "gemm"); r.add("m", s.m); r.add("n", s.n); r.add("k", s.k); r.add("threads", threads)
             r.add("fp8_gflops", g); r.add("openblas_gflops", gp); r.add("openblas_peer", peer)
-            r.add("ratio", g / gp); r.add("fp8_ms", tOurs * 1e3); r.add("openblas_ms", tPeer * 1e3)
+            r.add("ratio", g / gp); r.add("pct_fma_peak", 100 * g / peak); r.add("kernels", FP8Runtime.kernelSet)
+            if memBound { r.add("fp8_gb_per_s", gbs); r.add("pct_read_bw", 100 * gbs / readBW) }
+            r.add("fp8_ms", tOurs * 1e3); r.add("openblas_ms", tPeer * 1e3)
             r.add("dequant_then_sgemm_gflops", gpipe); r.add("rel_err_vs_fp64", relErr); r.add("calc_diff_vs_fp32", cdiff)
             records.append(r)
         }
@@ -104,7 +115,8 @@ func runGemmBench(_ o: Options, records: inout [Record]) {
     FP8Runtime.threadCount = 0
     openblas_set_num_threads(Int32(allThreads))
     table.print()
-    print("\nratio = FP8 GFLOP/s / OpenBLAS GFLOP/s in the same run (M = 1 against sgemv, else sgemm, row-major A[M,K] x B[N,K]^T).")
+    print("\n% peak = FP8 GFLOP/s / the \(machine.gemmPeakLabel) of the header (same thread count); % read bw = bytes moved / streaming read.")
+    print("ratio = FP8 GFLOP/s / OpenBLAS GFLOP/s in the same run (M = 1 against sgemv, else sgemm, row-major A[M,K] x B[N,K]^T).")
     print("rel err: normwise, against an FP64 product of the dequantized operands on up to 8 sampled rows.")
     print("calc_diff: DeepGEMM's 1 - 2 sum(xy) / sum(x^2 + y^2) against OpenBLAS on the UNquantized inputs.")
 }

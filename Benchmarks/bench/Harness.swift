@@ -8,6 +8,7 @@ import Darwin
 /// Command-line options of the bench.
 struct Options {
     var quick = false
+    var allowDebug = false
     var jsonPath: String?
     var sections: Set<String> = ["codec", "quant", "gemm"]
 
@@ -17,19 +18,26 @@ struct Options {
         while i < args.count {
             switch args[i] {
             case "--quick": o.quick = true
+            case "--allow-debug": o.allowDebug = true
             case "--json":
                 i += 1
                 guard i < args.count else { fail("--json needs a file name") }
                 o.jsonPath = args[i]
             case "--only":
                 i += 1
-                guard i < args.count else { fail("--only needs codec, quant or gemm (comma-separated)") }
+                guard i < args.count else { fail("--only needs header, codec, quant or gemm (comma-separated)") }
                 o.sections = Set(args[i].split(separator: ",").map(String.init))
+                let unknown = o.sections.subtracting(["header", "codec", "quant", "gemm"])
+                guard unknown.isEmpty else { fail("--only: unknown section \(unknown.sorted().joined(separator: ", "))") }
             case "-h", "--help":
                 print("""
-                usage: bench [--quick] [--json FILE] [--only codec,quant,gemm]
+                usage: bench [--quick] [--json FILE] [--only header,codec,quant,gemm] [--allow-debug]
                   Measures FP8 codec, quantization and GEMM throughput and accuracy against OpenBLAS,
-                  memcpy and FP32/FP64 references in the same run. --quick keeps it under a minute.
+                  memcpy and FP32/FP64 references in the same run, after a header with the machine's
+                  FMA peak and bandwidth. --quick keeps it under a minute; --only header prints just the
+                  header. FP8_KERNELS=avx2|avx512|... picks the kernel set; OPENBLAS_CORETYPE is set
+                  (by re-executing) when OpenBLAS picked a core weaker than the CPU supports.
+                  Refuses a debug build unless --allow-debug.
                 """)
                 exit(0)
             default: fail("unknown argument \(args[i]) (try --help)")
@@ -176,7 +184,7 @@ struct Table {
     func print() {
         var widths = header.map(\.count)
         for r in rows { for (i, c) in r.enumerated() { widths[i] = max(widths[i], c.count) } }
-        Swift.print("\n## \(title)\n")
+        Swift.print("\n## \(title)\(debugBuildWarning)\n")
         Swift.print("| " + header.enumerated().map { $1.padded(widths[$0]) }.joined(separator: " | ") + " |")
         Swift.print("|" + widths.map { String(repeating: "-", count: $0 + 2) }.joined(separator: "|") + "|")
         for r in rows {

@@ -4,17 +4,23 @@ import FP8
 import Glibc
 #endif
 
-// `swift run -c release bench [--quick] [--json FILE] [--only codec,quant,gemm]`
+// `swift run -c release bench [--quick] [--json FILE] [--only header,codec,quant,gemm]`
 let options = Options.parse(Array(CommandLine.arguments.dropFirst()))
+#if DEBUG
+if !options.allowDebug {
+    fail("refusing to time a debug build: SwiftPM compiles the C kernels at -O0 there. Run `swift run -c release bench` (or pass --allow-debug to see the tables anyway)")
+}
+#endif
+// Before anything else: make the peer run its best kernels (may re-execute the bench).
+let openblasNote = ensureOpenBLASBestCore(flags: readCPUInfo().flags)
 var records: [Record] = []
-
-print("# FP8 bench: kernels \(FP8Runtime.kernelSet) (supported: \(FP8Runtime.supportedKernelSets.joined(separator: ", "))), \(FP8Runtime.threadCount) threads\(options.quick ? ", --quick" : "")")
-if !FP8Runtime.environmentRequestHonoured { print("note: FP8_KERNELS asked for an unsupported set; using \(FP8Runtime.kernelSet)") }
+let machine = surveyMachine(options, openblasNote: openblasNote)
+printHeader(machine, options, records: &records)
 
 let started = now()
-if options.sections.contains("codec") { runCodecBench(options, records: &records) }
+if options.sections.contains("codec") { runCodecBench(options, machine: machine, records: &records) }
 if options.sections.contains("quant") { runQuantBench(options, records: &records) }
-if options.sections.contains("gemm") { runGemmBench(options, records: &records) }
+if options.sections.contains("gemm") { runGemmBench(options, machine: machine, records: &records) }
 if benchSink == 42 { print("(sink)") }  // keeps measured reductions alive
 print("\n(total bench time \(fmt(now() - started, 1)) s)")
 

@@ -102,6 +102,8 @@ extern const fp8_quant_kernels fp8_quant_avx512;
 int fp8_cpu_has_avx2_fma_f16c(void);
 /* AVX-512 F, BW, VL and DQ (and AVX2/FMA/F16C), with the OS saving opmask and ZMM state. */
 int fp8_cpu_has_avx512(void);
+/* AVX512_VBMI (byte permutes), on top of fp8_cpu_has_avx512. */
+int fp8_cpu_has_avx512vbmi(void);
 #endif
 #ifdef FP8_HAVE_NEON
 extern const fp8_codec_kernels fp8_codec_neon;

@@ -32,4 +32,11 @@ int fp8_cpu_has_avx512(void) {
     const unsigned need = (1u << 16) | (1u << 17) | (1u << 30) | (1u << 31);
     return (b & need) == need;
 }
+
+int fp8_cpu_has_avx512vbmi(void) {
+    unsigned a, b, c, d;
+    if (!fp8_cpu_has_avx512()) return 0;
+    __cpuid_count(7, 0, a, b, c, d);
+    return (c >> 1) & 1; /* CPUID.7.0:ECX bit 1 */
+}
 #endif

@@ -23,6 +23,16 @@
 
 #define FP8_AVX512 __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx2,fma,f16c")))
 #define FP8_AVX512_INLINE __attribute__((always_inline)) inline
+/* The same plus AVX512_VBMI (byte permutes), for the table decodes; used only when the CPU has it. */
+#define FP8_AVX512VBMI __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx512vbmi,avx2,fma,f16c")))
+
+/* Whether the CPU has AVX512_VBMI (cached; CPUID can cost a VM exit). */
+static inline int fp8_avx512_has_vbmi(void) {
+    static int _Atomic cached = -1;
+    int v = cached;
+    if (v < 0) cached = v = fp8_cpu_has_avx512vbmi();
+    return v;
+}
 
 /* Mask of the low n (<= 16 / 32 / 64) lanes. */
 static inline __mmask16 fp8_mask16(size_t n) { return n >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << n) - 1); }
@@ -149,6 +159,66 @@ static inline float fp8_avx512_mult(fp8_format fmt, float scale, int *mul256) {
     float s256 = scale * 256.0f;
     *mul256 = s256 - s256 != 0.0f; /* Inf or NaN: multiply twice */
     return *mul256 ? scale : s256;
+}
+
+/* ---- VBMI table decode: 32 codes -> 32 binary16 patterns of the EXACT values -------------------- */
+
+/* binary16 bits of every E4M3 magnitude (0x7F: the quiet NaN 0x7E00), low and high bytes: every E4M3
+ * value is a binary16 normal or zero (448 <= 65504, 2^-9 >= 2^-14), so no 2^-8 factor is needed. */
+static const uint8_t k_e4m3_h16_lo[128] __attribute__((aligned(64))) = {
+    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x80, 0x00, 0x80, 0x00, 0x80, 0x00, 0x80,
+    0x00, 0x80, 0x00, 0x80, 0x00, 0x80, 0x00, 0x80, 0x00, 0x80, 0x00, 0x80, 0x00, 0x80, 0x00, 0x80,
+    0x00, 0x80, 0x00, 0x80, 0x00, 0x80, 0x00, 0x80, 0x00, 0x80, 0x00, 0x80, 0x00, 0x80, 0x00, 0x80,
+    0x00, 0x80, 0x00, 0x80, 0x00, 0x80, 0x00, 0x80, 0x00, 0x80, 0x00, 0x80, 0x00, 0x80, 0x00, 0x80,
+    0x00, 0x80, 0x00, 0x80, 0x00, 0x80, 0x00, 0x80, 0x00, 0x80, 0x00, 0x80, 0x00, 0x80, 0x00, 0x80,
+    0x00, 0x80, 0x00, 0x80, 0x00, 0x80, 0x00, 0x80, 0x00, 0x80, 0x00, 0x80, 0x00, 0x80, 0x00, 0x80,
+    0x00, 0x80, 0x00, 0x80, 0x00, 0x80, 0x00, 0x80, 0x00, 0x80, 0x00, 0x80, 0x00, 0x80, 0x00, 0x80,
+    0x00, 0x80, 0x00, 0x80, 0x00, 0x80, 0x00, 0x80, 0x00, 0x80, 0x00, 0x80, 0x00, 0x80, 0x00, 0x00,
+};
+static const uint8_t k_e4m3_h16_hi[128] __attribute__((aligned(64))) = {
+    0x00, 0x18, 0x1C, 0x1E, 0x20, 0x21, 0x22, 0x23, 0x24, 0x24, 0x25, 0x25, 0x26, 0x26, 0x27, 0x27,
+    0x28, 0x28, 0x29, 0x29, 0x2A, 0x2A, 0x2B, 0x2B, 0x2C, 0x2C, 0x2D, 0x2D, 0x2E, 0x2E, 0x2F, 0x2F,
+    0x30, 0x30, 0x31, 0x31, 0x32, 0x32, 0x33, 0x33, 0x34, 0x34, 0x35, 0x35, 0x36, 0x36, 0x37, 0x37,
+    0x38, 0x38, 0x39, 0x39, 0x3A, 0x3A, 0x3B, 0x3B, 0x3C, 0x3C, 0x3D, 0x3D, 0x3E, 0x3E, 0x3F, 0x3F,
+    0x40, 0x40, 0x41, 0x41, 0x42, 0x42, 0x43, 0x43, 0x44, 0x44, 0x45, 0x45, 0x46, 0x46, 0x47, 0x47,
+    0x48, 0x48, 0x49, 0x49, 0x4A, 0x4A, 0x4B, 0x4B, 0x4C, 0x4C, 0x4D, 0x4D, 0x4E, 0x4E, 0x4F, 0x4F,
+    0x50, 0x50, 0x51, 0x51, 0x52, 0x52, 0x53, 0x53, 0x54, 0x54, 0x55, 0x55, 0x56, 0x56, 0x57, 0x57,
+    0x58, 0x58, 0x59, 0x59, 0x5A, 0x5A, 0x5B, 0x5B, 0x5C, 0x5C, 0x5D, 0x5D, 0x5E, 0x5E, 0x5F, 0x7E,
+};
+/* High bytes of binary16 for E5M2 magnitudes: the code itself, with the quiet bit (0x02 here) set on
+ * the NaN codes 0x7D-0x7F, which vcvtph2ps then widens exactly as the scalar set decodes them. */
+static const uint8_t k_e5m2_h16_hi[128] __attribute__((aligned(64))) = {
+#define R16(b) b, b + 1, b + 2, b + 3, b + 4, b + 5, b + 6, b + 7, b + 8, b + 9, b + 10, b + 11, b + 12, b + 13, b + 14, b + 15
+    R16(0x00), R16(0x10), R16(0x20), R16(0x30), R16(0x40), R16(0x50), R16(0x60),
+    0x70, 0x71, 0x72, 0x73, 0x74, 0x75, 0x76, 0x77, 0x78, 0x79, 0x7A, 0x7B, 0x7C, 0x7F, 0x7E, 0x7F,
+#undef R16
+};
+/* Byte i of 64 <- code i / 2: each code twice, once per byte of its binary16 word. */
+static const uint8_t k_dup_codes[64] __attribute__((aligned(64))) = {
+    0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7, 8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13, 14, 14, 15, 15,
+    16, 16, 17, 17, 18, 18, 19, 19, 20, 20, 21, 21, 22, 22, 23, 23, 24, 24, 25, 25, 26, 26, 27, 27, 28, 28, 29, 29, 30, 30, 31, 31};
+
+/* 32 codes -> 32 binary16 words in order: vpermb duplicates each code into both bytes of its word,
+ * vpermi2b looks up the low byte (even bytes; the odd bytes keep the code) and then the high byte of
+ * the magnitude (7-bit index, 128-entry table in two registers), and one ternary-logic op puts the
+ * code's sign into bit 15. Four byte-permute ops per 32 codes, NaN included. */
+FP8_AVX512VBMI static FP8_AVX512_INLINE __m512i h32_e4m3_vbmi(__m256i c) {
+    const __m512i dup = _mm512_load_si512(k_dup_codes);
+    const __m512i lo0 = _mm512_load_si512(k_e4m3_h16_lo), lo1 = _mm512_load_si512(k_e4m3_h16_lo + 64);
+    const __m512i hi0 = _mm512_load_si512(k_e4m3_h16_hi), hi1 = _mm512_load_si512(k_e4m3_h16_hi + 64);
+    __m512i idx = _mm512_permutexvar_epi8(dup, _mm512_castsi256_si512(c));
+    __m512i x = _mm512_mask2_permutex2var_epi8(lo0, idx, (__mmask64)0x5555555555555555ull, lo1);
+    __m512i y = _mm512_mask2_permutex2var_epi8(hi0, x, (__mmask64)0xAAAAAAAAAAAAAAAAull, hi1);
+    return _mm512_ternarylogic_epi32(y, idx, _mm512_set1_epi16((short)0x8000), 0xF8); /* y | (idx & sign) */
+}
+
+/* E5M2: the high byte from the table (quiet NaNs), the low byte 0, the sign from the code. */
+FP8_AVX512VBMI static FP8_AVX512_INLINE __m512i h32_e5m2_vbmi(__m256i c) {
+    const __m512i dup = _mm512_load_si512(k_dup_codes);
+    const __m512i hi0 = _mm512_load_si512(k_e5m2_h16_hi), hi1 = _mm512_load_si512(k_e5m2_h16_hi + 64);
+    __m512i idx = _mm512_permutexvar_epi8(dup, _mm512_castsi256_si512(c));
+    __m512i y = _mm512_maskz_permutex2var_epi8((__mmask64)0xAAAAAAAAAAAAAAAAull, hi0, idx, hi1);
+    return _mm512_ternarylogic_epi32(y, idx, _mm512_set1_epi16((short)0x8000), 0xF8);
 }
 
 /* ---- 16 x 16 float transpose ---------------------------------------------------------------- */

@@ -38,75 +38,114 @@ static inline void store_c(const fp8_gemm_small_job *jb, size_t i, size_t j, flo
 
 /* ---- dot form (M <= 4) ------------------------------------------------------------------------ */
 
-/* Rows j .. j + R - 1 of B against the M rows of A. */
-FP8_AVX512 static FP8_AVX512_INLINE void dot_rows(const fp8_gemm_small_job *jb, size_t j, const int M, const int R,
-                                                  const fp8_format fmt) {
-    const size_t K = jb->k, bc = jb->bbc;
-    const uint8_t *q[4];
-    const float *sc[4];
-    __m512 tot[4][4], acc[4][4];
-    for (int r = 0; r < R; r++) {
-        q[r] = jb->b + (j + (size_t)r) * jb->ldb;
-        sc[r] = jb->bscales + ((j + (size_t)r) / jb->bbr) * jb->bnbc;
-        for (int i = 0; i < M; i++) tot[i][r] = _mm512_setzero_ps();
-    }
-    for (size_t k0 = 0; k0 < K; k0 += DOT_CHUNK) {
-        const size_t kend = K - k0 < DOT_CHUNK ? K : k0 + DOT_CHUNK;
-        for (int r = 0; r < R; r++)
-            for (int i = 0; i < M; i++) acc[i][r] = _mm512_setzero_ps();
-        for (size_t k = k0; k < kend;) {
-            const size_t kb = k / bc, send = (kb + 1) * bc < kend ? (kb + 1) * bc : kend;
-            __m512 vs[4];
-            int m256[4], any256 = 0;
-            for (int r = 0; r < R; r++) {
-                vs[r] = _mm512_set1_ps(fp8_avx512_mult(fmt, sc[r][kb], &m256[r]));
-                any256 |= m256[r];
-            }
-            for (; k < send; k += 16) {
-                const size_t nk = send - k < 16 ? send - k : 16;
-                const __mmask16 m = fp8_mask16(nk);
-                __m512 a[4], b[4];
-                for (int i = 0; i < M; i++) a[i] = _mm512_maskz_loadu_ps(m, jb->a + (size_t)i * jb->lda + k);
-                for (int r = 0; r < R; r++) {
-                    __m128i c = nk == 16 ? _mm_loadu_si128((const __m128i *)(const void *)(q[r] + k))
-                                         : _mm_maskz_loadu_epi8(m, q[r] + k);
-                    b[r] = any256 && m256[r] ? dec16_scaled(fmt, c, vs[r], 1, m) : dec16_scaled(fmt, c, vs[r], 0, m);
-                }
-                for (int r = 0; r < R; r++)
-                    for (int i = 0; i < M; i++) acc[i][r] = _mm512_fmadd_ps(a[i], b[r], acc[i][r]);
-            }
-        }
-        for (int r = 0; r < R; r++)
-            for (int i = 0; i < M; i++) tot[i][r] = _mm512_add_ps(tot[i][r], acc[i][r]);
-    }
-    for (int r = 0; r < R; r++)
-        for (int i = 0; i < M; i++) store_c(jb, (size_t)i, j + (size_t)r, _mm512_reduce_add_ps(tot[i][r]));
-}
+/* 32 codes -> 32 binary16 words without VBMI (E4M3 as 2^-8 times the value, see fp8_avx512.h). */
+FP8_AVX512 static FP8_AVX512_INLINE __m512i h32_e4m3_shift(__m256i c) { return e4m3s_to_h16_x32(_mm512_cvtepi8_epi16(c)); }
+FP8_AVX512 static FP8_AVX512_INLINE __m512i h32_e5m2_shift(__m256i c) { return e5m2_to_h16_x32(_mm512_cvtepu8_epi16(c)); }
 
-#define DOT_INST(M, R)                                                                             \
-    FP8_AVX512 static void dot_e4m3_##M##_##R(const fp8_gemm_small_job *jb, size_t j) { dot_rows(jb, j, M, R, FP8_E4M3); } \
-    FP8_AVX512 static void dot_e5m2_##M##_##R(const fp8_gemm_small_job *jb, size_t j) { dot_rows(jb, j, M, R, FP8_E5M2); }
-DOT_INST(1, 4)
-DOT_INST(2, 4)
-DOT_INST(3, 2)
-DOT_INST(4, 2)
-DOT_INST(1, 1)
-DOT_INST(2, 1)
-DOT_INST(3, 1)
-DOT_INST(4, 1)
+/*
+ * Rows j .. j + R - 1 of B against the M rows of A, 32 k per step. E4EXACT: the E4M3 decode gives the
+ * exact values (VBMI tables), so the multiplier is the scale itself; otherwise 256 * scale (or * 256
+ * then * scale when that overflows). Tail steps multiply under the mask, so lanes past the end stay 0
+ * whatever the scale (no NaN from 0 * Inf).
+ */
+#define DEFINE_DOT(SUF, ATTR, H32E4, H32E5, E4EXACT)                                                   \
+    ATTR static FP8_AVX512_INLINE void dot_rows_##SUF(const fp8_gemm_small_job *jb, size_t j, const int M, \
+                                                      const int R, const fp8_format fmt) {             \
+        const size_t K = jb->k, bc = jb->bbc;                                                          \
+        const uint8_t *q[4];                                                                           \
+        const float *sc[4];                                                                            \
+        __m512 tot[4][4], acc[4][4];                                                                   \
+        _Pragma("GCC unroll 4") for (int r = 0; r < R; r++) {                                                                  \
+            q[r] = jb->b + (j + (size_t)r) * jb->ldb;                                                  \
+            sc[r] = jb->bscales + ((j + (size_t)r) / jb->bbr) * jb->bnbc;                              \
+            _Pragma("GCC unroll 4") for (int i = 0; i < M; i++) tot[i][r] = _mm512_setzero_ps();                               \
+        }                                                                                              \
+        for (size_t k0 = 0; k0 < K; k0 += DOT_CHUNK) {                                                 \
+            const size_t kend = K - k0 < DOT_CHUNK ? K : k0 + DOT_CHUNK;                               \
+            _Pragma("GCC unroll 4") for (int r = 0; r < R; r++)                                                                \
+                _Pragma("GCC unroll 4") for (int i = 0; i < M; i++) acc[i][r] = _mm512_setzero_ps();                           \
+            for (size_t k = k0; k < kend;) {                                                           \
+                const size_t kb = k / bc, send = (kb + 1) * bc < kend ? (kb + 1) * bc : kend;          \
+                __m512 vs[4];                                                                          \
+                int m256[4], any256 = 0;                                                               \
+                _Pragma("GCC unroll 4") for (int r = 0; r < R; r++) {                                                          \
+                    float s = sc[r][kb];                                                               \
+                    if (E4EXACT || fmt != FP8_E4M3) m256[r] = 0;                                       \
+                    else s = fp8_avx512_mult(fmt, s, &m256[r]);                                        \
+                    vs[r] = _mm512_set1_ps(s);                                                         \
+                    any256 |= m256[r];                                                                 \
+                }                                                                                      \
+                for (; k < send; k += 32) {                                                            \
+                    const size_t nk = send - k;                                                        \
+                    const int full = nk >= 32;                                                         \
+                    const __mmask32 m = fp8_mask32(nk);                                                \
+                    __m512 a[4][2];                                                                    \
+                    _Pragma("GCC unroll 4") for (int i = 0; i < M; i++) {                                                      \
+                        const float *ai = jb->a + (size_t)i * jb->lda + k;                             \
+                        if (full) { a[i][0] = _mm512_loadu_ps(ai); a[i][1] = _mm512_loadu_ps(ai + 16); } \
+                        else {                                                                         \
+                            a[i][0] = _mm512_maskz_loadu_ps((__mmask16)m, ai);                         \
+                            a[i][1] = _mm512_maskz_loadu_ps((__mmask16)(m >> 16), ai + 16);            \
+                        }                                                                              \
+                    }                                                                                  \
+                    _Pragma("GCC unroll 4") for (int r = 0; r < R; r++) {                                                      \
+                        __m256i c = full ? _mm256_loadu_si256((const __m256i *)(const void *)(q[r] + k))   \
+                                         : _mm256_maskz_loadu_epi8(m, q[r] + k);                       \
+                        __m512i h = fmt == FP8_E4M3 ? H32E4(c) : H32E5(c);                             \
+                        __m512 f0 = _mm512_cvtph_ps(_mm512_castsi512_si256(h));                        \
+                        __m512 f1 = _mm512_cvtph_ps(_mm512_extracti64x4_epi64(h, 1));                  \
+                        if (!E4EXACT && fmt == FP8_E4M3 && any256 && m256[r]) {                        \
+                            f0 = _mm512_mul_ps(f0, _mm512_set1_ps(256.0f));                            \
+                            f1 = _mm512_mul_ps(f1, _mm512_set1_ps(256.0f));                            \
+                        }                                                                              \
+                        if (full) { f0 = _mm512_mul_ps(f0, vs[r]); f1 = _mm512_mul_ps(f1, vs[r]); }    \
+                        else {                                                                         \
+                            f0 = _mm512_maskz_mul_ps((__mmask16)m, f0, vs[r]);                         \
+                            f1 = _mm512_maskz_mul_ps((__mmask16)(m >> 16), f1, vs[r]);                 \
+                        }                                                                              \
+                        _Pragma("GCC unroll 4") for (int i = 0; i < M; i++) {                                                  \
+                            acc[i][r] = _mm512_fmadd_ps(a[i][0], f0, acc[i][r]);                       \
+                            acc[i][r] = _mm512_fmadd_ps(a[i][1], f1, acc[i][r]);                       \
+                        }                                                                              \
+                    }                                                                                  \
+                    if (!full) k = send - 32; /* so that k += 32 lands on send */                      \
+                }                                                                                      \
+            }                                                                                          \
+            _Pragma("GCC unroll 4") for (int r = 0; r < R; r++)                                                                \
+                _Pragma("GCC unroll 4") for (int i = 0; i < M; i++) tot[i][r] = _mm512_add_ps(tot[i][r], acc[i][r]);           \
+        }                                                                                              \
+        _Pragma("GCC unroll 4") for (int r = 0; r < R; r++)                                                                    \
+            _Pragma("GCC unroll 4") for (int i = 0; i < M; i++) store_c(jb, (size_t)i, j + (size_t)r, _mm512_reduce_add_ps(tot[i][r])); \
+    }
+DEFINE_DOT(vbmi, FP8_AVX512VBMI, h32_e4m3_vbmi, h32_e5m2_vbmi, 1)
+DEFINE_DOT(shift, FP8_AVX512, h32_e4m3_shift, h32_e5m2_shift, 0)
+
+#define DOT_INST(SUF, ATTR, M, R)                                                                  \
+    ATTR static void dot_##SUF##_e4m3_##M##_##R(const fp8_gemm_small_job *jb, size_t j) { dot_rows_##SUF(jb, j, M, R, FP8_E4M3); } \
+    ATTR static void dot_##SUF##_e5m2_##M##_##R(const fp8_gemm_small_job *jb, size_t j) { dot_rows_##SUF(jb, j, M, R, FP8_E5M2); }
+#define DOT_INST_ALL(SUF, ATTR)                                                                    \
+    DOT_INST(SUF, ATTR, 1, 4) DOT_INST(SUF, ATTR, 2, 4) DOT_INST(SUF, ATTR, 3, 2) DOT_INST(SUF, ATTR, 4, 2) \
+    DOT_INST(SUF, ATTR, 1, 1) DOT_INST(SUF, ATTR, 2, 1) DOT_INST(SUF, ATTR, 3, 1) DOT_INST(SUF, ATTR, 4, 1)
+DOT_INST_ALL(vbmi, FP8_AVX512VBMI)
+DOT_INST_ALL(shift, FP8_AVX512)
 
 typedef void (*dot_fn)(const fp8_gemm_small_job *, size_t);
+#define DOT_TABLES(SUF)                                                                                     \
+    static const dot_fn wide_##SUF[2][4] = {{dot_##SUF##_e4m3_1_4, dot_##SUF##_e4m3_2_4, dot_##SUF##_e4m3_3_2, dot_##SUF##_e4m3_4_2}, \
+                                            {dot_##SUF##_e5m2_1_4, dot_##SUF##_e5m2_2_4, dot_##SUF##_e5m2_3_2, dot_##SUF##_e5m2_4_2}}; \
+    static const dot_fn one_##SUF[2][4] = {{dot_##SUF##_e4m3_1_1, dot_##SUF##_e4m3_2_1, dot_##SUF##_e4m3_3_1, dot_##SUF##_e4m3_4_1}, \
+                                           {dot_##SUF##_e5m2_1_1, dot_##SUF##_e5m2_2_1, dot_##SUF##_e5m2_3_1, dot_##SUF##_e5m2_4_1}};
+DOT_TABLES(vbmi)
+DOT_TABLES(shift)
 
 static void small_dot(const fp8_gemm_small_job *jb, size_t j0, size_t j1) {
-    static const dot_fn wide[2][4] = {{dot_e4m3_1_4, dot_e4m3_2_4, dot_e4m3_3_2, dot_e4m3_4_2},
-                                      {dot_e5m2_1_4, dot_e5m2_2_4, dot_e5m2_3_2, dot_e5m2_4_2}};
-    static const dot_fn one[2][4] = {{dot_e4m3_1_1, dot_e4m3_2_1, dot_e4m3_3_1, dot_e4m3_4_1},
-                                     {dot_e5m2_1_1, dot_e5m2_2_1, dot_e5m2_3_1, dot_e5m2_4_1}};
+    const int vb = fp8_avx512_has_vbmi();
     const int f = jb->bfmt == FP8_E4M3 ? 0 : 1, mi = (int)jb->m - 1;
+    const dot_fn wide = vb ? wide_vbmi[f][mi] : wide_shift[f][mi], one = vb ? one_vbmi[f][mi] : one_shift[f][mi];
     const size_t R = jb->m <= 2 ? 4 : 2;
     size_t j = j0;
-    for (; j + R <= j1; j += R) wide[f][mi](jb, j);
-    for (; j < j1; j++) one[f][mi](jb, j);
+    for (; j + R <= j1; j += R) wide(jb, j);
+    for (; j < j1; j++) one(jb, j);
 }
 
 /* ---- broadcast form (4 < M <= 16) -------------------------------------------------------------- */

@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* bench_support.c - see bench_support.h. */
+#include "bench_support.h"
+#include <stdint.h>
+#include <string.h>
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+
+#define CHAINS(T, SET1, FMA)                                                                       \
+    T a0 = SET1(1.0f), a1 = SET1(1.1f), a2 = SET1(1.2f), a3 = SET1(1.3f), a4 = SET1(1.4f),         \
+      a5 = SET1(1.5f), a6 = SET1(1.6f), a7 = SET1(1.7f), a8 = SET1(1.8f), a9 = SET1(1.9f),         \
+      a10 = SET1(2.0f), a11 = SET1(2.1f), a12 = SET1(2.2f), a13 = SET1(2.3f), a14 = SET1(2.4f),    \
+      a15 = SET1(2.5f);                                                                            \
+    const T m = SET1(0.999999f), c = SET1(1e-7f);                                                  \
+    for (long i = 0; i < iters; i++) {                                                             \
+        a0 = FMA(a0, m, c); a1 = FMA(a1, m, c); a2 = FMA(a2, m, c); a3 = FMA(a3, m, c);            \
+        a4 = FMA(a4, m, c); a5 = FMA(a5, m, c); a6 = FMA(a6, m, c); a7 = FMA(a7, m, c);            \
+        a8 = FMA(a8, m, c); a9 = FMA(a9, m, c); a10 = FMA(a10, m, c); a11 = FMA(a11, m, c);        \
+        a12 = FMA(a12, m, c); a13 = FMA(a13, m, c); a14 = FMA(a14, m, c); a15 = FMA(a15, m, c);    \
+    }                                                                                              \
+    T s = a0 + a1 + a2 + a3 + a4 + a5 + a6 + a7 + a8 + a9 + a10 + a11 + a12 + a13 + a14 + a15;
+
+__attribute__((target("avx2,fma"))) static double chains256(long iters, float *sink) {
+    CHAINS(__m256, _mm256_set1_ps, _mm256_fmadd_ps)
+    *sink = s[0];
+    return 2.0 * 8 * 16 * (double)iters;
+}
+
+__attribute__((target("avx512f"))) static double chains512(long iters, float *sink) {
+    CHAINS(__m512, _mm512_set1_ps, _mm512_fmadd_ps)
+    *sink = s[0];
+    return 2.0 * 16 * 16 * (double)iters;
+}
+
+static volatile float g_sink;
+
+double fp8b_fma_chains(int bits, long iters) {
+    float s = 0;
+    double f = 0;
+    __builtin_cpu_init();
+    if (bits == 256 && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) f = chains256(iters, &s);
+    else if (bits == 512 && __builtin_cpu_supports("avx512f")) f = chains512(iters, &s);
+    g_sink = s;
+    return f;
+}
+
+__attribute__((target("avx2"))) static unsigned long long read_avx2(const void *p, size_t bytes) {
+    const __m256i *v = (const __m256i *)p;
+    __m256i s0 = _mm256_setzero_si256(), s1 = s0, s2 = s0, s3 = s0;
+    for (size_t i = 0; i + 4 <= bytes / 32; i += 4) {
+        s0 = _mm256_add_epi64(s0, _mm256_load_si256(v + i));
+        s1 = _mm256_add_epi64(s1, _mm256_load_si256(v + i + 1));
+        s2 = _mm256_add_epi64(s2, _mm256_load_si256(v + i + 2));
+        s3 = _mm256_add_epi64(s3, _mm256_load_si256(v + i + 3));
+    }
+    __m256i s = _mm256_add_epi64(_mm256_add_epi64(s0, s1), _mm256_add_epi64(s2, s3));
+    uint64_t o[4];
+    memcpy(o, &s, 32);
+    return o[0] + o[1] + o[2] + o[3];
+}
+#else
+double fp8b_fma_chains(int bits, long iters) { (void)bits; (void)iters; return 0; }
+#endif
+
+unsigned long long fp8b_read_sum(const void *p, size_t bytes) {
+#if defined(__x86_64__)
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx2")) return read_avx2(p, bytes);
+#endif
+    const uint64_t *w = (const uint64_t *)p;
+    uint64_t s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+    for (size_t i = 0; i + 4 <= bytes / 8; i += 4) { s0 += w[i]; s1 += w[i + 1]; s2 += w[i + 2]; s3 += w[i + 3]; }
+    return s0 + s1 + s2 + s3;
+}
