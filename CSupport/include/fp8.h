@@ -16,10 +16,11 @@
  * - Matrices are row-major. `ld` ("leading dimension") is the distance in ELEMENTS between the starts
  *   of consecutive rows and must be >= the number of columns.
  * - The caller owns every buffer; the library keeps no pointer after a call returns.
- * - Kernel sets ("scalar", "avx2", "avx512", "neon") are chosen once at run time from CPUID/XGETBV
- *   (x86-64) or the build target (arm64); FP8_KERNELS=scalar|avx2|avx512|neon forces one. "avx512"
- *   needs AVX-512 F/BW/VL/DQ with opmask and ZMM state enabled by the OS; a set is chosen by default
- *   only once it has passed the whole test suite on hardware of its ISA. Every set gives bit-identical
+ * - Kernel sets ("scalar", "avx2", "avx512", "avx512vbmi", "neon") are chosen once at run time from
+ *   CPUID/XGETBV (x86-64) or the build target (arm64); FP8_KERNELS=<name> forces one. "avx512" needs
+ *   AVX-512 F/BW/VL/DQ with opmask and ZMM state enabled by the OS, "avx512vbmi" also AVX512_VBMI
+ *   (it decodes FP8 through byte-permute tables). A set is chosen by default only once it has passed
+ *   the whole test suite on hardware of its ISA. Every set gives bit-identical
  *   codec and quantization results; GEMM results agree within the documented error bound.
  * - Large operations use a small persistent pthread pool; FP8_NUM_THREADS=N or fp8_set_num_threads
  *   sets the thread count (default: the number of online CPUs). Results never depend on it.
@@ -235,7 +236,7 @@ int fp8_gemm_f32a(size_t m, const float *a, size_t lda, const fp8_matrix *b,
  * Run-time configuration
  * ---------------------------------------------------------------------------------------------- */
 
-/** Name of the kernel set in use: "scalar", "avx2", "avx512" or "neon". */
+/** Name of the kernel set in use: "scalar", "avx2", "avx512", "avx512vbmi" or "neon". */
 const char *fp8_kernels(void);
 
 /** 1 if the kernel set `name` exists in this build and this CPU supports it, else 0. */

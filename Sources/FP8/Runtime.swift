@@ -4,12 +4,12 @@ import CFP8
 /// Run-time configuration of the C core: which kernel set runs and how many threads large
 /// operations use. Both are process-wide.
 public enum FP8Runtime {
-    /// The kernel set in use: "scalar", "avx2", "avx512" or "neon".
+    /// The kernel set in use: "scalar", "avx2", "avx512", "avx512vbmi" or "neon".
     public static var kernelSet: String { String(cString: fp8_kernels()) }
 
     /// The kernel sets this build has and this CPU supports, scalar first.
     public static var supportedKernelSets: [String] {
-        ["scalar", "avx2", "avx512", "neon"].filter { fp8_kernels_supported($0) == 1 }
+        ["scalar", "avx2", "avx512", "avx512vbmi", "neon"].filter { fp8_kernels_supported($0) == 1 }
     }
 
     /// Switches kernel set (`nil` = the best available). Not safe while other threads use the library.

@@ -22,7 +22,10 @@ func machineSIMDSets() -> [String] {
             var sets: [String] = []
             if flags.isSuperset(of: ["avx2", "fma", "f16c"]) {
                 sets.append("avx2")
-                if flags.isSuperset(of: ["avx512f", "avx512bw", "avx512vl", "avx512dq"]) { sets.append("avx512") }
+                if flags.isSuperset(of: ["avx512f", "avx512bw", "avx512vl", "avx512dq"]) {
+                    sets.append("avx512")
+                    if flags.contains("avx512vbmi") { sets.append("avx512vbmi") }
+                }
             }
             return sets
         }

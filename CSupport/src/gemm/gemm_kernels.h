@@ -98,6 +98,8 @@ extern const fp8_gemm_kernels fp8_gemm_avx2;
 extern const fp8_gemm_small_kernels fp8_gemm_small_avx2;
 extern const fp8_gemm_kernels fp8_gemm_avx512;
 extern const fp8_gemm_small_kernels fp8_gemm_small_avx512;
+extern const fp8_gemm_kernels fp8_gemm_avx512vbmi;
+extern const fp8_gemm_small_kernels fp8_gemm_small_avx512vbmi;
 #endif
 #ifdef FP8_HAVE_NEON
 extern const fp8_gemm_kernels fp8_gemm_neon;

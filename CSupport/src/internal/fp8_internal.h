@@ -99,6 +99,8 @@ extern const fp8_codec_kernels fp8_codec_avx2;
 extern const fp8_quant_kernels fp8_quant_avx2;
 extern const fp8_codec_kernels fp8_codec_avx512;
 extern const fp8_quant_kernels fp8_quant_avx512;
+extern const fp8_codec_kernels fp8_codec_avx512vbmi;
+extern const fp8_quant_kernels fp8_quant_avx512vbmi;
 int fp8_cpu_has_avx2_fma_f16c(void);
 /* AVX-512 F, BW, VL and DQ (and AVX2/FMA/F16C), with the OS saving opmask and ZMM state. */
 int fp8_cpu_has_avx512(void);

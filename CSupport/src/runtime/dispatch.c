@@ -16,6 +16,7 @@ static const fp8_kernel_set k_sets[] = {
     {"avx2", 1, &fp8_codec_avx2, &fp8_quant_avx2, &fp8_gemm_avx2},
     /* Not yet the default: see `verified` in fp8_internal.h. */
     {"avx512", 0, &fp8_codec_avx512, &fp8_quant_avx512, &fp8_gemm_avx512},
+    {"avx512vbmi", 0, &fp8_codec_avx512vbmi, &fp8_quant_avx512vbmi, &fp8_gemm_avx512vbmi},
 #endif
 #ifdef FP8_HAVE_NEON
     {"neon", 1, &fp8_codec_neon, &fp8_quant_neon, &fp8_gemm_neon},
@@ -35,6 +36,7 @@ static int set_supported(const fp8_kernel_set *s) {
 #ifdef FP8_HAVE_X86
     if (s->codec == &fp8_codec_avx2) return fp8_cpu_has_avx2_fma_f16c();
     if (s->codec == &fp8_codec_avx512) return fp8_cpu_has_avx512();
+    if (s->codec == &fp8_codec_avx512vbmi) return fp8_cpu_has_avx512vbmi();
 #endif
     return 1; /* scalar always; NEON is compiled only where it is baseline (AArch64) */
 }

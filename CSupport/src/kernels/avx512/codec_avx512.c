@@ -2,10 +2,12 @@
 /*
  * codec_avx512.c - AVX-512 codecs (kernel set "avx512"), enabled per function and chosen at run time.
  *
- * Encode: the integer rounding of the avx2 set on 16 lanes (enc16_*), with the subnormal-range add
- * done as {rn-sae}, so no MXCSR check is needed and nothing traps; 64 codes per step, packed with
- * two per-lane packs and one dword permute. Decode: 32 codes -> binary16 patterns (shifts, masks,
- * quiet-NaN fix-ups) -> two vcvtph2ps. Tails are masked (the same code path, fewer lanes). The
+ * Encode: the integer rounding of the avx2 set on 16 lanes (enc16_*), with the subnormal range's
+ * float operations done as {rn-sae}, so no MXCSR check is needed and nothing traps; 64 codes per
+ * step, packed with two per-lane packs and one dword permute. Decode: 32 codes -> binary16 patterns
+ * -> two vcvtph2ps; the patterns come from byte-permute tables where the CPU has AVX512_VBMI
+ * (h32_*_vbmi), else from shifts, masks and quiet-NaN fix-ups. Tails are masked (the same code
+ * path, fewer lanes). The
  * *_stream variants write with non-temporal stores after a masked head that aligns dst to 64 bytes.
  */
 #include "../../internal/fp8_internal.h"
@@ -65,53 +67,68 @@ static void encode_stream_avx512(fp8_format fmt, const float *src, uint8_t *dst,
 
 /* ---- decode ---------------------------------------------------------------------------------- */
 
-/* Up to 32 codes -> floats (masked when n < 32). */
-FP8_AVX512 static FP8_AVX512_INLINE void dec32(fp8_format fmt, const uint8_t *src, float *dst, size_t n, const int stream) {
-    __mmask32 m = fp8_mask32(n);
-    __m256i c = n >= 32 ? _mm256_loadu_si256((const __m256i *)(const void *)src) : _mm256_maskz_loadu_epi8(m, src);
-    __m512i h = fmt == FP8_E4M3 ? e4m3s_to_h16_x32(_mm512_cvtepi8_epi16(c)) : e5m2_to_h16_x32(_mm512_cvtepu8_epi16(c));
-    __m512 lo = _mm512_cvtph_ps(_mm512_castsi512_si256(h));
-    __m512 hi = _mm512_cvtph_ps(_mm512_extracti64x4_epi64(h, 1));
-    if (fmt == FP8_E4M3) {
-        lo = _mm512_mul_ps(lo, _mm512_set1_ps(256.0f));
-        hi = _mm512_mul_ps(hi, _mm512_set1_ps(256.0f));
-    }
-    if (n >= 32) {
-        if (stream) { _mm512_stream_ps(dst, lo); _mm512_stream_ps(dst + 16, hi); }
-        else { _mm512_storeu_ps(dst, lo); _mm512_storeu_ps(dst + 16, hi); }
-    } else {
-        _mm512_mask_storeu_ps(dst, (__mmask16)m, lo);
-        _mm512_mask_storeu_ps(dst + 16, (__mmask16)(m >> 16), hi);
-    }
-}
+/* Up to 32 codes -> floats (masked when n < 32), through H32E4 / H32E5; E4EXACT: the E4M3 words are
+ * the exact values (VBMI tables), else 2^-8 times them (one exact * 256 after widening). */
+#define DEFINE_DECODE(SUF, ATTR, H32E4, H32E5, E4EXACT)                                                \
+    ATTR static FP8_AVX512_INLINE void dec32_##SUF(fp8_format fmt, const uint8_t *src, float *dst, size_t n,  \
+                                                   const int stream) {                                 \
+        __mmask32 m = fp8_mask32(n);                                                                   \
+        __m256i c = n >= 32 ? _mm256_loadu_si256((const __m256i *)(const void *)src) : _mm256_maskz_loadu_epi8(m, src); \
+        __m512i h = fmt == FP8_E4M3 ? H32E4(c) : H32E5(c);                                             \
+        __m512 lo = _mm512_cvtph_ps(_mm512_castsi512_si256(h));                                        \
+        __m512 hi = _mm512_cvtph_ps(_mm512_extracti64x4_epi64(h, 1));                                  \
+        if (!E4EXACT && fmt == FP8_E4M3) {                                                             \
+            lo = _mm512_mul_ps(lo, _mm512_set1_ps(256.0f));                                            \
+            hi = _mm512_mul_ps(hi, _mm512_set1_ps(256.0f));                                            \
+        }                                                                                              \
+        if (n >= 32) {                                                                                 \
+            if (stream) { _mm512_stream_ps(dst, lo); _mm512_stream_ps(dst + 16, hi); }                 \
+            else { _mm512_storeu_ps(dst, lo); _mm512_storeu_ps(dst + 16, hi); }                        \
+        } else {                                                                                       \
+            _mm512_mask_storeu_ps(dst, (__mmask16)m, lo);                                              \
+            _mm512_mask_storeu_ps(dst + 16, (__mmask16)(m >> 16), hi);                                 \
+        }                                                                                              \
+    }                                                                                                  \
+    ATTR static FP8_AVX512_INLINE void decode_body_##SUF(fp8_format fmt, const uint8_t *src, float *dst, size_t n, \
+                                                         const int stream) {                           \
+        size_t i = 0;                                                                                  \
+        if (stream) {                                                                                  \
+            size_t head = ((64 - ((uintptr_t)dst & 63)) & 63) / 4; /* dst is 4-byte aligned */         \
+            if (head > n) head = n;                                                                    \
+            if (head) dec32_##SUF(fmt, src, dst, head, 0);                                             \
+            i = head;                                                                                  \
+        }                                                                                              \
+        for (; i + 32 <= n; i += 32) dec32_##SUF(fmt, src + i, dst + i, 32, stream);                   \
+        if (stream) _mm_sfence();                                                                      \
+        if (i < n) dec32_##SUF(fmt, src + i, dst + i, n - i, 0);                                       \
+    }                                                                                                  \
+    ATTR static void dec_e4m3_##SUF(const uint8_t *s, float *d, size_t n) { decode_body_##SUF(FP8_E4M3, s, d, n, 0); } \
+    ATTR static void dec_e5m2_##SUF(const uint8_t *s, float *d, size_t n) { decode_body_##SUF(FP8_E5M2, s, d, n, 0); } \
+    ATTR static void dec_e4m3_nt_##SUF(const uint8_t *s, float *d, size_t n) { decode_body_##SUF(FP8_E4M3, s, d, n, 1); } \
+    ATTR static void dec_e5m2_nt_##SUF(const uint8_t *s, float *d, size_t n) { decode_body_##SUF(FP8_E5M2, s, d, n, 1); }
+DEFINE_DECODE(vbmi, FP8_AVX512VBMI, h32_e4m3_vbmi, h32_e5m2_vbmi, 1)
+DEFINE_DECODE(shift, FP8_AVX512, h32_e4m3_shift, h32_e5m2_shift, 0)
 
-FP8_AVX512 static FP8_AVX512_INLINE void decode_body(fp8_format fmt, const uint8_t *src, float *dst, size_t n, const int stream) {
-    size_t i = 0;
-    if (stream) {
-        size_t head = ((64 - ((uintptr_t)dst & 63)) & 63) / 4; /* dst is 4-byte aligned */
-        if (head > n) head = n;
-        if (head) dec32(fmt, src, dst, head, 0);
-        i = head;
-    }
-    for (; i + 32 <= n; i += 32) dec32(fmt, src + i, dst + i, 32, stream);
-    if (stream) _mm_sfence();
-    if (i < n) dec32(fmt, src + i, dst + i, n - i, 0);
-}
-
-FP8_AVX512 static void dec_e4m3(const uint8_t *s, float *d, size_t n) { decode_body(FP8_E4M3, s, d, n, 0); }
-FP8_AVX512 static void dec_e5m2(const uint8_t *s, float *d, size_t n) { decode_body(FP8_E5M2, s, d, n, 0); }
-FP8_AVX512 static void dec_e4m3_nt(const uint8_t *s, float *d, size_t n) { decode_body(FP8_E4M3, s, d, n, 1); }
-FP8_AVX512 static void dec_e5m2_nt(const uint8_t *s, float *d, size_t n) { decode_body(FP8_E5M2, s, d, n, 1); }
+typedef void (*dec_fn)(const uint8_t *, float *, size_t);
+/* [vbmi][stream][format] */
+static const dec_fn k_dec[2][2][2] = {{{dec_e4m3_shift, dec_e5m2_shift}, {dec_e4m3_nt_shift, dec_e5m2_nt_shift}},
+                                      {{dec_e4m3_vbmi, dec_e5m2_vbmi}, {dec_e4m3_nt_vbmi, dec_e5m2_nt_vbmi}}};
 
 static void decode_avx512(fp8_format fmt, const uint8_t *src, float *dst, size_t n) {
-    (fmt == FP8_E4M3 ? dec_e4m3 : dec_e5m2)(src, dst, n);
+    k_dec[0][0][fmt == FP8_E4M3 ? 0 : 1](src, dst, n);
 }
-
 static void decode_stream_avx512(fp8_format fmt, const uint8_t *src, float *dst, size_t n) {
-    if (((uintptr_t)dst & 3) != 0) { decode_avx512(fmt, src, dst, n); return; }
-    (fmt == FP8_E4M3 ? dec_e4m3_nt : dec_e5m2_nt)(src, dst, n);
+    k_dec[0][((uintptr_t)dst & 3) == 0][fmt == FP8_E4M3 ? 0 : 1](src, dst, n);
+}
+static void decode_avx512vbmi(fp8_format fmt, const uint8_t *src, float *dst, size_t n) {
+    k_dec[1][0][fmt == FP8_E4M3 ? 0 : 1](src, dst, n);
+}
+static void decode_stream_avx512vbmi(fp8_format fmt, const uint8_t *src, float *dst, size_t n) {
+    k_dec[1][((uintptr_t)dst & 3) == 0][fmt == FP8_E4M3 ? 0 : 1](src, dst, n);
 }
 
 const fp8_codec_kernels fp8_codec_avx512 = {encode_avx512, decode_avx512, encode_stream_avx512, decode_stream_avx512};
+const fp8_codec_kernels fp8_codec_avx512vbmi = {encode_avx512, decode_avx512vbmi, encode_stream_avx512,
+                                                decode_stream_avx512vbmi};
 
 #endif /* FP8_HAVE_X86 */

@@ -3,14 +3,16 @@
  * fp8_avx512.h - AVX-512 building blocks shared by the avx512 kernel set (codecs, quantization, GEMM).
  * NOT API. Include only from files under kernels/avx512/, inside #ifdef FP8_HAVE_X86.
  *
- * The set needs AVX-512 F, BW, VL and DQ (plus AVX2, FMA and F16C, which every such CPU has); the
- * dispatcher checks CPUID and that XGETBV reports the opmask and ZMM state enabled by the OS.
+ * Two kernel sets are built from these files: "avx512" needs AVX-512 F, BW, VL and DQ (plus AVX2, FMA
+ * and F16C, which every such CPU has) and decodes with shifts and masks; "avx512vbmi" also needs
+ * AVX512_VBMI and decodes through byte-permute tables (h32_*_vbmi). The dispatcher checks CPUID and
+ * that XGETBV reports the opmask and ZMM state enabled by the OS.
  *
  * Rules every function here follows (the same contract as the scalar set):
  *   - bits equal to the scalar set's on every input;
- *   - independent of MXCSR: encode's one float operation (the subnormal-range magic add) uses
+ *   - independent of MXCSR: encode's float operations (the subnormal range's scale-and-convert) use
  *     embedded round-to-nearest with exceptions suppressed ({rn-sae}), so the rounding mode cannot
- *     change a code and no trap can fire; DAZ/FTZ cannot change a code either (see enc16);
+ *     change a code and no trap can fire; DAZ/FTZ cannot change a code either (see enc16_e4m3);
  *   - no floating-point exception the scalar set does not raise: no NaN or Inf ever reaches a float
  *     operation the scalar set does not also perform on it, and the E5M2 NaN codes are made quiet
  *     binary16 NaNs before vcvtph2ps (which would otherwise raise invalid on a signalling NaN);
@@ -26,13 +28,6 @@
 /* The same plus AVX512_VBMI (byte permutes), for the table decodes; used only when the CPU has it. */
 #define FP8_AVX512VBMI __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx512vbmi,avx2,fma,f16c")))
 
-/* Whether the CPU has AVX512_VBMI (cached; CPUID can cost a VM exit). */
-static inline int fp8_avx512_has_vbmi(void) {
-    static int _Atomic cached = -1;
-    int v = cached;
-    if (v < 0) cached = v = fp8_cpu_has_avx512vbmi();
-    return v;
-}
 
 /* Mask of the low n (<= 16 / 32 / 64) lanes. */
 static inline __mmask16 fp8_mask16(size_t n) { return n >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << n) - 1); }
@@ -45,9 +40,12 @@ static inline __mmask64 fp8_mask64(size_t n) { return n >= 64 ? (__mmask64)~0ull
  * E4M3 (the rules of codec_scalar.c's encode_f32_bits, vectorised as in the avx2 set):
  *   normal range: |x| clamped at 480 (the code past the max finite, 0x7F), add half an ulp - 1 + the
  *     odd bit, shift; the exponent offset 120 << 3 = 960 comes off the code;
- *   subnormal range |x| < 2^-6: |x| + 2^14 rounds |x| to a multiple of 2^-9 (2^14 * 2^-23). The add
- *     sees min(|x|, 2^-6) only (never NaN or Inf), rounds to nearest whatever MXCSR says, and raises
- *     nothing. A float32 subnormal |x| (or one DAZ reads as 0) gives code 0 either way.
+ *   subnormal range |x| < 2^-6: the code is |x| * 2^9 rounded to an integer, computed as an exact
+ *     power-of-two multiply and a conversion, both with embedded round-to-nearest and exceptions
+ *     suppressed ({rn-sae}): MXCSR's rounding mode cannot change it, a NaN or Inf lane (whose result
+ *     is not selected) raises nothing, and a float32 subnormal |x| gives 0 whether or not DAZ reads
+ *     it as 0 (it is below half the smallest E4M3 subnormal).
+ *   the sign is put back with one ternary-logic op.
  */
 FP8_AVX512 static FP8_AVX512_INLINE __m512i enc16_e4m3(__m512i u, int saturate) {
     const __m512i absmask = _mm512_set1_epi32(0x7FFFFFFF);
@@ -57,22 +55,19 @@ FP8_AVX512 static FP8_AVX512_INLINE __m512i enc16_e4m3(__m512i u, int saturate) 
     __m512i r = _mm512_add_epi32(ac, _mm512_add_epi32(odd, _mm512_set1_epi32(0x7FFFF - (960 << 20))));
     __m512i code = _mm512_srli_epi32(r, 20);
     __mmask16 sub = _mm512_cmplt_epu32_mask(a, _mm512_set1_epi32(0x3C800000)); /* |x| < 2^-6 */
-    __m512 as = _mm512_castsi512_ps(_mm512_min_epu32(a, _mm512_set1_epi32(0x3C800000)));
-    __m512 magic = _mm512_castsi512_ps(_mm512_set1_epi32(0x46800000)); /* 2^14 */
-    __m512i sc = _mm512_sub_epi32(
-        _mm512_castps_si512(_mm512_add_round_ps(as, magic, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)),
-        _mm512_set1_epi32(0x46800000));
-    code = _mm512_mask_mov_epi32(code, sub, sc);
+    __m512 t = _mm512_mul_round_ps(_mm512_castsi512_ps(a), _mm512_set1_ps(512.0f), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    code = _mm512_mask_mov_epi32(code, sub, _mm512_cvt_roundps_epi32(t, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
     if (saturate) {
         __mmask16 nan = _mm512_cmpgt_epu32_mask(a, _mm512_set1_epi32(0x7F800000));
         code = _mm512_min_epu32(code, _mm512_set1_epi32(0x7E));
         code = _mm512_mask_mov_epi32(code, nan, _mm512_set1_epi32(0x7F));
     }
-    return _mm512_or_si512(code, _mm512_and_si512(_mm512_srli_epi32(u, 24), _mm512_set1_epi32(0x80)));
+    /* code | ((u >> 24) & 0x80) */
+    return _mm512_ternarylogic_epi32(code, _mm512_srli_epi32(u, 24), _mm512_set1_epi32(0x80), 0xF8);
 }
 
-/* E5M2: clamp |x| at 65536 (code 0x7C = Inf), offset 112 << 2 = 448, subnormal magic 2^7 below
- * 2^-14; saturation clamps to 0x7B; NaN gives 0x7E in both modes. */
+/* E5M2: clamp |x| at 65536 (code 0x7C = Inf), offset 112 << 2 = 448, subnormal codes |x| * 2^16
+ * rounded below 2^-14; saturation clamps to 0x7B; NaN gives 0x7E in both modes. */
 FP8_AVX512 static FP8_AVX512_INLINE __m512i enc16_e5m2(__m512i u, int saturate) {
     const __m512i absmask = _mm512_set1_epi32(0x7FFFFFFF);
     __m512i a = _mm512_and_si512(u, absmask);
@@ -81,16 +76,12 @@ FP8_AVX512 static FP8_AVX512_INLINE __m512i enc16_e5m2(__m512i u, int saturate) 
     __m512i r = _mm512_add_epi32(ac, _mm512_add_epi32(odd, _mm512_set1_epi32(0xFFFFF - (448 << 21))));
     __m512i code = _mm512_srli_epi32(r, 21);
     __mmask16 sub = _mm512_cmplt_epu32_mask(a, _mm512_set1_epi32(0x38800000)); /* |x| < 2^-14 */
-    __m512 as = _mm512_castsi512_ps(_mm512_min_epu32(a, _mm512_set1_epi32(0x38800000)));
-    __m512 magic = _mm512_castsi512_ps(_mm512_set1_epi32(0x43000000)); /* 2^7 */
-    __m512i sc = _mm512_sub_epi32(
-        _mm512_castps_si512(_mm512_add_round_ps(as, magic, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)),
-        _mm512_set1_epi32(0x43000000));
-    code = _mm512_mask_mov_epi32(code, sub, sc);
+    __m512 t = _mm512_mul_round_ps(_mm512_castsi512_ps(a), _mm512_set1_ps(65536.0f), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    code = _mm512_mask_mov_epi32(code, sub, _mm512_cvt_roundps_epi32(t, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
     if (saturate) code = _mm512_min_epu32(code, _mm512_set1_epi32(0x7B));
     __mmask16 nan = _mm512_cmpgt_epu32_mask(a, _mm512_set1_epi32(0x7F800000));
     code = _mm512_mask_mov_epi32(code, nan, _mm512_set1_epi32(0x7E));
-    return _mm512_or_si512(code, _mm512_and_si512(_mm512_srli_epi32(u, 24), _mm512_set1_epi32(0x80)));
+    return _mm512_ternarylogic_epi32(code, _mm512_srli_epi32(u, 24), _mm512_set1_epi32(0x80), 0xF8);
 }
 
 FP8_AVX512 static FP8_AVX512_INLINE __m512i enc16(fp8_format fmt, __m512i u, int saturate) {
@@ -220,6 +211,10 @@ FP8_AVX512VBMI static FP8_AVX512_INLINE __m512i h32_e5m2_vbmi(__m256i c) {
     __m512i y = _mm512_maskz_permutex2var_epi8((__mmask64)0xAAAAAAAAAAAAAAAAull, hi0, idx, hi1);
     return _mm512_ternarylogic_epi32(y, idx, _mm512_set1_epi16((short)0x8000), 0xF8);
 }
+
+/* The same without VBMI: 2^-8 times the value for E4M3 (see e4m3s_to_h16_x32), exact for E5M2. */
+FP8_AVX512 static FP8_AVX512_INLINE __m512i h32_e4m3_shift(__m256i c) { return e4m3s_to_h16_x32(_mm512_cvtepi8_epi16(c)); }
+FP8_AVX512 static FP8_AVX512_INLINE __m512i h32_e5m2_shift(__m256i c) { return e5m2_to_h16_x32(_mm512_cvtepu8_epi16(c)); }
 
 /* ---- 16 x 16 float transpose ---------------------------------------------------------------- */
 

@@ -38,10 +38,6 @@ static inline void store_c(const fp8_gemm_small_job *jb, size_t i, size_t j, flo
 
 /* ---- dot form (M <= 4) ------------------------------------------------------------------------ */
 
-/* 32 codes -> 32 binary16 words without VBMI (E4M3 as 2^-8 times the value, see fp8_avx512.h). */
-FP8_AVX512 static FP8_AVX512_INLINE __m512i h32_e4m3_shift(__m256i c) { return e4m3s_to_h16_x32(_mm512_cvtepi8_epi16(c)); }
-FP8_AVX512 static FP8_AVX512_INLINE __m512i h32_e5m2_shift(__m256i c) { return e5m2_to_h16_x32(_mm512_cvtepu8_epi16(c)); }
-
 /*
  * Rows j .. j + R - 1 of B against the M rows of A, 32 k per step. E4EXACT: the E4M3 decode gives the
  * exact values (VBMI tables), so the multiplier is the scale itself; otherwise 256 * scale (or * 256
@@ -138,8 +134,7 @@ typedef void (*dot_fn)(const fp8_gemm_small_job *, size_t);
 DOT_TABLES(vbmi)
 DOT_TABLES(shift)
 
-static void small_dot(const fp8_gemm_small_job *jb, size_t j0, size_t j1) {
-    const int vb = fp8_avx512_has_vbmi();
+static void small_dot(const fp8_gemm_small_job *jb, size_t j0, size_t j1, const int vb) {
     const int f = jb->bfmt == FP8_E4M3 ? 0 : 1, mi = (int)jb->m - 1;
     const dot_fn wide = vb ? wide_vbmi[f][mi] : wide_shift[f][mi], one = vb ? one_vbmi[f][mi] : one_shift[f][mi];
     const size_t R = jb->m <= 2 ? 4 : 2;
@@ -219,11 +214,17 @@ static void small_bc(const fp8_gemm_small_job *jb, size_t j0, size_t j1) {
     if (j < j1) bc_group_tail(jb, j, j1 - j, buf);
 }
 
+/* The broadcast form decodes through the set's own scale_decode (jb->quant), so it serves both sets. */
 static void small_m_avx512(const fp8_gemm_small_job *jb, size_t j0, size_t j1) {
-    if (jb->m <= 4) small_dot(jb, j0, j1);
+    if (jb->m <= 4) small_dot(jb, j0, j1, 0);
+    else small_bc(jb, j0, j1);
+}
+static void small_m_avx512vbmi(const fp8_gemm_small_job *jb, size_t j0, size_t j1) {
+    if (jb->m <= 4) small_dot(jb, j0, j1, 1);
     else small_bc(jb, j0, j1);
 }
 
 const fp8_gemm_small_kernels fp8_gemm_small_avx512 = {16, small_a_width_avx512, NULL, NULL, small_m_avx512, BC_NB};
+const fp8_gemm_small_kernels fp8_gemm_small_avx512vbmi = {16, small_a_width_avx512, NULL, NULL, small_m_avx512vbmi, BC_NB};
 
 #endif /* FP8_HAVE_X86 */
