@@ -201,8 +201,10 @@ int fp8_scales_from_e8m0(const uint8_t *e8m0, float *scales, size_t n);
  * C is float32 row-major with leading dimension ldc >= N. beta = 0 never reads C (it may hold NaN).
  *
  * How the scales enter (products are always accumulated in FP32 with FMA):
- *  - folded (M > 16, and the scalar and NEON sets): while the operands are packed, each element
- *    becomes the float32 product decode(q) * scale, exact for power-of-two scales;
+ *  - folded (M > 16, and every M on the scalar, NEON, avx512 and avx512vbmi sets): each element of
+ *    B (and, when packed, of A) becomes the float32 product decode(q) * scale, exact for power-of-two
+ *    scales; on the small-M path (M <= 16) the FP32 sums are blocked (partial sums over at most 256
+ *    k added into totals), so no intermediate holds anything but sums of dequantized products;
  *  - promoted (M <= 16 on the AVX2 set, DeepSeek's "promotion"): B's codes enter as their exact
  *    values (times a power of two), FP32 partial sums run over pieces of at most 256 k inside one
  *    scale block, and each partial sum is multiplied by its block's scale once into the FP32 total.

@@ -144,12 +144,15 @@ FP8_AVX512 static FP8_AVX512_INLINE __m512 dec16_scaled(fp8_format fmt, __m128i 
     return m == (__mmask16)0xFFFF ? _mm512_mul_ps(v, vs) : _mm512_maskz_mul_ps(m, v, vs);
 }
 
-/* The multiplier dec16_scaled wants for `scale`, and whether it needs the separate * 256. */
+/* The multiplier dec16_scaled wants for `scale`, and whether it needs the separate * 256. Decided on
+ * the bits, with no float operation: 256 * scale is exact and finite when scale's exponent field is
+ * below 255 - 8 (so nothing can overflow or raise); NaN, Inf and huge scales take the two multiplies,
+ * whose first (* 256 of a decoded value <= 448 * 2^-8) is exact. */
 static inline float fp8_avx512_mult(fp8_format fmt, float scale, int *mul256) {
     if (fmt != FP8_E4M3) { *mul256 = 0; return scale; }
-    float s256 = scale * 256.0f;
-    *mul256 = s256 - s256 != 0.0f; /* Inf or NaN: multiply twice */
-    return *mul256 ? scale : s256;
+    uint32_t e = (fp8_bits_from_f32(scale) >> 23) & 0xFF;
+    *mul256 = e >= 255 - 8;
+    return *mul256 ? scale : scale * 256.0f;
 }
 
 /* ---- VBMI table decode: 32 codes -> 32 binary16 patterns of the EXACT values -------------------- */
