@@ -220,6 +220,11 @@ int fp8_scales_from_e8m0(const uint8_t *e8m0, float *scales, size_t n);
  * dequantized A', B' (plus the final alpha/beta rounding, and barring float32 underflow: on the
  * promoted and folded-into-A paths products below about 2^-122 max|A| may be flushed). Results are bitwise identical
  * for every thread count; different kernel sets and paths may round differently within the bound.
+ * Overflow: whatever the magnitudes of A and of the scales, no path of any kernel set overflows in an
+ * intermediate step where the dequantized sum does not: if sum_k |A'_ik B'_jk| <= 2^127 and K < 2^22,
+ * the FP32 sum for C_ij is finite (only the final alpha/beta step can then overflow). The promoted
+ * and folded-into-A paths keep this by scaling A or the raw code values by exact powers of two (so
+ * |A| up to FLT_MAX against small scales is fine).
  *
  * Errors: FP8_ERR_NULL_POINTER, FP8_ERR_BAD_FORMAT, FP8_ERR_BAD_SHAPE (K mismatch, ld < cols,
  * ldc < N, zero block size), FP8_ERR_SIZE_OVERFLOW, FP8_ERR_NO_MEMORY. M, N or K = 0 are valid

@@ -225,6 +225,63 @@ final class GemmSmallMTests: XCTestCase {
         }
     }
 
+    /// Issue 9, fault 2: activations near the top of the float32 range (1e30 .. FLT_MAX) against block
+    /// scales small enough that every dequantized product, and every sum of them, stays far below
+    /// overflow (sum_k |A'B'| <= about 2^121). The promoted forms used to sum A times the raw code values
+    /// (up to 448 or 57344) before applying the scale, and returned Inf or NaN. Every M of the small-M
+    /// path, 1-row and 16-row blocks, 32-aligned and unaligned (48) block widths (the F16C fallback
+    /// for M <= 4), and an Inf in the first row of A (which sends the other rows to the fallbacks too).
+    func testLargeActivationsDoNotOverflowIssue9Fault2() throws {
+        let (n, k) = (37, 300)
+        var cases = 0
+        try forEachKernelSet { set in
+            for fmt in [FP8Format.e4m3, .e5m2] {
+                let vmax = fmt == .e4m3 ? 448.0 : 57344.0
+                for m in 1...16 {
+                    for br in [1, 16] {
+                        for bc in [128, 48] {
+                            for (pi, p) in [1e30, 1e33, 1e36, 3e38, Double(Float.greatestFiniteMagnitude)].enumerated() {
+                                for withInf in p == 1e36 ? [false, true] : [false] {
+                                    var rng = SplitMix64(seed: UInt64(m * 1000 + br * 10 + pi))
+                                    // |a| in [p/4, p): the raw sums a * 448 or a * 57344 overflow float32.
+                                    var x = (0..<(m * k)).map { _ -> Float in
+                                        let mag = p * (0.25 + 0.75 * rng.uniform()) * (1 - 0x1p-23)
+                                        return Float(rng.next() & 1 == 0 ? mag : -mag)
+                                    }
+                                    if withInf { x[7] = .infinity }
+                                    let codes = finiteCodes(n * k, fmt, &rng)
+                                    let nbr = (n + br - 1) / br, nbc = (k + bc - 1) / bc
+                                    // sum_k |a b| <= p * vmax * s * k <= 2^120 with s <= 2^120 / (p vmax k).
+                                    let s0 = 0x1p120 / (p * vmax * Double(k))
+                                    let scales = (0..<(nbr * nbc)).map { i in Float(s0 * pow2(-(i % 5)) * (1 + Double(i % 3) / 8)) }
+                                    let b = try QuantizedMatrix(codes: codes, scales: scales, rows: n, cols: k, blockRows: br,
+                                                                blockCols: bc, format: fmt)
+                                    checkElementwise(try matmul(x, rows: m, b), x, b.dequantized(), m: m, n: n, k: k, tol: 1e-5,
+                                                     "\(set) \(fmt) M=\(m) |A| ~ \(p)\(withInf ? " (Inf in row 0)" : ""), blocks \(br)x\(bc)")
+                                    cases += 1
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        XCTAssertGreaterThan(cases, 0)
+    }
+
+    /// The reproduction in issue 9: every A element 1e36 against one E4M3 code 0x7E (448) with scale
+    /// 2^-9: C = 1e36 * 0.875 exactly (rounded once to float32), for every M of the small-M path.
+    func testIssue9OverflowReproduction() throws {
+        let b = try QuantizedMatrix(codes: [0x7E], scales: [0x1p-9], rows: 1, cols: 1, blockRows: 1, blockCols: 1, format: .e4m3)
+        let want = Float(Double(Float(1e36)) * 0.875)
+        forEachKernelSet { set in
+            for m in 1...16 {
+                let c = try? matmul([Float](repeating: 1e36, count: m), rows: m, b)
+                XCTAssertEqual(c, [Float](repeating: want, count: m), "\(set) M=\(m)")
+            }
+        }
+    }
+
     /// Scales the Swift API refuses but C callers can pass (0, Inf, NaN) and scales whose dequantized
     /// values overflow float32: every path must give what the float32 dequantized B gives.
     func testUnusualScalesFromTheCAPI() {

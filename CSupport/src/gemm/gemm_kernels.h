@@ -54,6 +54,7 @@ typedef struct fp8_gemm_small_job {
     size_t akld;
     float kfac;
     const float *lut;
+    const float *lutp;
     const float *ablk; /* per scale block along K: 16 lanes of max |a|, then 16 of min nonzero |a| */
     size_t nkb;
     int afinite;

@@ -133,9 +133,10 @@ static float recompute(const fp8_gemm_small_job *jb, size_t i, size_t j) {
     return acc;
 }
 
-/* |s| * max finite <= FLT_MAX: the block's dequantized values are all finite (NaN scales fail too). */
+/* |s| * max finite <= FLT_MAX: the block's dequantized values are all finite (NaN scales fail too).
+ * Compared as bits (the same order for non-negative floats), so a NaN scale raises no FE_INVALID. */
 static inline int scale_fits(const int E4, float s) {
-    return fabsf(s) <= (E4 ? FLT_MAX / 448.0f : FLT_MAX / 57344.0f);
+    return (fp8_bits_from_f32(s) & 0x7FFFFFFFu) <= fp8_bits_from_f32(E4 ? FLT_MAX / 448.0f : FLT_MAX / 57344.0f);
 }
 
 /* Every scale of the scale row sc fits (the folded forms' first condition; needs jb->nkb). */
@@ -145,14 +146,15 @@ static int scale_row_fits(const fp8_gemm_small_job *jb, const float *sc) {
     return 1;
 }
 
-/* The factor of a piece's raw partial sum (MODE_LUT: the values are exact, the factor is the scale),
- * or 0 if it is not a normal finite float, or if the block's dequantized values can overflow float32
- * (scale * max finite > FLT_MAX: folding gives the Inf that deq(B) holds, as on the packed path). */
-enum { MODE_LUT = 2 };
-static inline float piece_factor(const fp8_gemm_small_job *jb, const int MODE, const int E4, float s) {
-    float f = MODE == MODE_INT ? s * jb->kfac : MODE == MODE_F16 && E4 ? s * 256.0f : s;
+/* The factor of a piece's raw partial sum, scale * kfac (kfac, a power of two set by prepare, undoes
+ * the powers of two of the raw values and of the prescaled A: see small_prepare_avx2), or 0 if it is
+ * not a normal finite float, or if the block's dequantized values can overflow float32 (scale * max
+ * finite > FLT_MAX: folding gives the Inf that deq(B) holds, as on the packed path). The product is
+ * formed in double (exact), so an out-of-range factor raises no FE_OVERFLOW. */
+static inline float piece_factor(const fp8_gemm_small_job *jb, const int E4, float s) {
     if (!scale_fits(E4, s)) return 0.0f;
-    return fabsf(f) >= FLT_MIN && fabsf(f) <= FLT_MAX ? f : 0.0f;
+    const double f = (double)s * (double)jb->kfac; /* finite: s and kfac are */
+    return fabs(f) >= (double)FLT_MIN && fabs(f) <= (double)FLT_MAX ? (float)f : 0.0f;
 }
 
 FP8_AVX2 static FP8_INLINE void store_c(const fp8_gemm_small_job *jb, size_t i, size_t j, float v) {
@@ -194,7 +196,7 @@ FP8_AVX2 static FP8_INLINE void dot_rows(const fp8_gemm_small_job *jb, size_t j,
     FP8_UNROLL
     for (int i = 0; i < M; i++) {
         an[i] = jb->a + i * jb->lda;
-        ap[i] = MODE == MODE_INT ? jb->ak + i * jb->akld : an[i];
+        ap[i] = jb->ak ? jb->ak + i * jb->akld : an[i]; /* prepare's A, or the driver's */
         FP8_UNROLL
         for (int r = 0; r < R; r++) {
             tot[i][r] = _mm256_setzero_ps();
@@ -207,7 +209,7 @@ FP8_AVX2 static FP8_INLINE void dot_rows(const fp8_gemm_small_job *jb, size_t j,
         int slow = 0;
         FP8_UNROLL
         for (int r = 0; r < R; r++) {
-            fac[r] = piece_factor(jb, MODE, E4, sc[r][kb]);
+            fac[r] = piece_factor(jb, E4, sc[r][kb]);
             if (fac[r] == 0.0f) slow = 1;
         }
         size_t k = k0;
@@ -482,7 +484,7 @@ FP8_AVX2 static FP8_INLINE void lut_dot(const float *lut, const uint8_t *const *
  * as IEEE arithmetic says), then tot = fma(acc, scale, tot). */
 FP8_AVX2 static FP8_INLINE void lut_group(const fp8_gemm_small_job *jb, size_t g, size_t nb, size_t kk, size_t kb,
                                           float *tot, const int W, const int NB) {
-    const float *lut = jb->lut;
+    const float *lut = jb->lutp; /* exact values times 2^-t (see small_prepare_avx2) */
     const uint8_t *q[BC_NBMAX];
     const size_t bc = jb->bbc;
     FP8_UNROLL
@@ -500,7 +502,7 @@ FP8_AVX2 static FP8_INLINE void lut_group(const fp8_gemm_small_job *jb, size_t g
             fac[r] = 0.0f;
             if (r >= nb) continue;
             float sc = jb->bscales[((g + r) / jb->bbr) * jb->bnbc + bi];
-            fac[r] = piece_factor(jb, MODE_LUT, jb->bfmt == FP8_E4M3, sc);
+            fac[r] = piece_factor(jb, jb->bfmt == FP8_E4M3, sc);
             if (fac[r] == 0.0f) bc_folded(jb, g + r, s0, s1, sc, W, tot + r * 16);
         }
         __m256 acc[BC_NBMAX][2];
@@ -673,15 +675,16 @@ static void small_m_avx2(const fp8_gemm_small_job *jb, size_t j0, size_t j1) {
         (jb->bbr >= FOLD_MIN_ROWS ? (jb->m > 8 ? lutf_16 : lutf_8) : (jb->m > 8 ? lut_16 : lut_8))(jb, j0, j1);
 }
 
-/* Workspace: the decode table (256 floats) for the broadcast form; the INT mode's A (rows permuted
- * per 32-code unit, prescaled) for the dot form; then, for the folded forms, 32 floats of A
- * statistics per scale block along K (see the job's ablk). */
+/* Workspace: the two decode tables (exact, and times 2^-t: 512 floats) for the broadcast form; the
+ * INT mode's A (rows permuted per 32-code unit, prescaled) or the F16 mode's prescaled A for the dot
+ * form; then, for the folded forms, 32 floats of A statistics per scale block along K (see the job's
+ * ablk). */
 static size_t small_ws_floats_avx2(const fp8_gemm_small_job *jb) {
     const size_t m = jb->m, K = jb->k, ld = (K + 15) / 16 * 16, bc = jb->bbc < K ? jb->bbc : K;
     const size_t nkb = (K + bc - 1) / bc, big = ((size_t)-1 / 8);
     if (nkb > big / 32) return (size_t)-1;
     size_t n = jb->bbr >= FOLD_MIN_ROWS ? 32 * nkb : 0;
-    if (small_a_width_avx2(m)) return 256 + n;
+    if (small_a_width_avx2(m)) return 512 + n;
     return m > (big - n) / ld ? (size_t)-1 : m * ld + n;
 }
 
@@ -742,34 +745,103 @@ FP8_AVX2 static void small_ablk(fp8_gemm_small_job *jb, float *dst, const float 
     jb->ablk = dst;
 }
 
-/* Broadcast form: builds the decode table. Dot form: chooses the mode; INT needs DAZ off, 32-aligned
- * scale blocks along K and a finite A, and then A is prescaled by 2^ke and permuted into ws. Both:
- * the A statistics of the folded forms (block rows >= FOLD_MIN_ROWS). */
+/* max |x| over the finite values of x[0, n), as float32 bits (0 if none); *finite = 0 if some value
+ * is Inf or NaN. Integer compares only (a NaN raises no FE_INVALID). */
+FP8_AVX2 static uint32_t finite_amax_bits(const float *x, size_t n, int *finite) {
+    const __m256i absm = _mm256_set1_epi32(0x7FFFFFFF), inf = _mm256_set1_epi32(0x7F800000);
+    __m256i mx = _mm256_setzero_si256(), bad = _mm256_setzero_si256();
+    size_t k = 0;
+    for (; k + 8 <= n; k += 8) {
+        const __m256i a = _mm256_and_si256(_mm256_loadu_si256((const __m256i *)(const void *)(x + k)), absm);
+        const __m256i nf = _mm256_cmpgt_epi32(a, _mm256_sub_epi32(inf, _mm256_set1_epi32(1))); /* a >= Inf */
+        bad = _mm256_or_si256(bad, nf);
+        mx = _mm256_max_epi32(mx, _mm256_andnot_si256(nf, a));
+    }
+    uint32_t t[8], m = 0;
+    _mm256_storeu_si256((__m256i *)(void *)t, mx);
+    for (int u = 0; u < 8; u++) m = t[u] > m ? t[u] : m;
+    int ok = _mm256_testz_si256(bad, bad);
+    for (; k < n; k++) {
+        const uint32_t a = fp8_bits_from_f32(x[k]) & 0x7FFFFFFFu;
+        if (a >= 0x7F800000u) ok = 0;
+        else m = a > m ? a : m;
+    }
+    *finite = ok;
+    return m;
+}
+
+/*
+ * Overflow safety of the promoted forms (F16 dot mode, table broadcast form): their FP32 partial sums
+ * are sums of a * v, v the code's exact value times a fixed power of two (at most 2^VEXP), BEFORE the
+ * block scale is applied, so with |a| near FLT_MAX they would overflow even where every dequantized
+ * product a * v * scale is small (issue 9, fault 2). So when max|a| * 2^VEXP could reach 2^PROD_EXP,
+ * the raw values are scaled by 2^-t (t the smallest shift that keeps every raw product below
+ * 2^PROD_EXP, and a partial sum of at most 256 of them below 2^(PROD_EXP + 8)), and the piece factor
+ * by 2^t. Scaling by a power of two is exact (the raw values stay normal: t <= 44), so the results
+ * are the bits of the unscaled computation wherever that one did not overflow (and no product
+ * underflows: products below 2^(PROD_EXP - 226) max|a| would, far below the 2^-122 max|a| of the
+ * documented underflow caveat). For ordinary data (max|a| < 2^(PROD_EXP - VEXP), about 2e27 for
+ * E4M3) t = 0 and nothing changes. The INT dot mode and both folded forms need nothing: their raw
+ * products are at most 2^32 whatever A is (A is prescaled into [2^125, 2^126), the raw values carry
+ * 2^-120 / 2^-112, or the folded A is normalised per lane).
+ */
+#define PROD_EXP 100
+static int prescale_shift(uint32_t amax_bits, int vexp) {
+    if (amax_bits < 0x00800000u) return 0; /* zero or subnormal */
+    const int ea = (int)(amax_bits >> 23) - 126; /* max|a| < 2^ea */
+    return ea + vexp > PROD_EXP ? ea + vexp - PROD_EXP : 0;
+}
+
+/* Broadcast form: builds the decode tables (exact, and times 2^-t for the promoted form). Dot form:
+ * chooses the mode; INT needs DAZ off, 32-aligned scale blocks along K and a finite A, and then A is
+ * prescaled by 2^ke and permuted into ws; F16 prescales A by 2^-t into ws when t > 0. Both: the A
+ * statistics of the folded forms (block rows >= FOLD_MIN_ROWS). */
 static void small_prepare_avx2(fp8_gemm_small_job *jb, float *ws) {
     const size_t m = jb->m, K = jb->k, ld = (K + 15) / 16 * 16, w = small_a_width_avx2(m);
-    const int fold = jb->bbr >= FOLD_MIN_ROWS;
-    float amax = 0.0f;
-    int e;
+    const int fold = jb->bbr >= FOLD_MIN_ROWS, E4 = jb->bfmt == FP8_E4M3;
+    int e, finite = 1;
     jb->kmode = MODE_F16;
+    jb->ak = NULL;
     if (w) {
+        const int t = prescale_shift(finite_amax_bits(jb->a, K * w, &finite), E4 ? 9 : 16); /* 448 < 2^9 */
         for (int c = 0; c < 256; c++) ws[c] = fp8_decode1(jb->bfmt, (uint8_t)c);
-        jb->lut = ws;
-        if (fold) small_ablk(jb, ws + 256, jb->a, w, 0);
+        jb->lut = jb->lutp = ws;
+        jb->kfac = ldexpf(1.0f, t);
+        if (t) {
+            const float p = ldexpf(1.0f, -t);
+            for (int c = 0; c < 256; c++) ws[256 + c] = ws[c] * p; /* exact; NaN codes are quiet */
+            jb->lutp = ws + 256;
+        }
+        if (fold) small_ablk(jb, ws + 512, jb->a, w, 0);
         return;
     }
-    if ((_mm_getcsr() & 0x0040) != 0 || (jb->bbc % 32 != 0 && jb->bbc < K)) return;
-    for (size_t i = 0; i < m; i++)
-        for (size_t k = 0; k < K; k++) {
-            float x = fabsf(jb->a[i * jb->lda + k]);
-            if (!(x <= FLT_MAX)) return;
-            amax = x > amax ? x : amax;
+    uint32_t abits = 0;
+    for (size_t i = 0; i < m; i++) {
+        int f;
+        const uint32_t b = finite_amax_bits(jb->a + i * jb->lda, K, &f);
+        abits = b > abits ? b : abits;
+        finite &= f;
+    }
+    if ((_mm_getcsr() & 0x0040) != 0 || (jb->bbc % 32 != 0 && jb->bbc < K) || !finite) {
+        /* F16: raw values are value * 2^-8 (E4M3, < 2) or the value (E5M2, < 2^16). */
+        const int t = prescale_shift(abits, E4 ? 1 : 16);
+        jb->kfac = ldexpf(1.0f, (E4 ? 8 : 0) + t);
+        if (t) {
+            const float p = ldexpf(1.0f, -t);
+            for (size_t i = 0; i < m; i++)
+                for (size_t k = 0; k < K; k++) ws[i * ld + k] = jb->a[i * jb->lda + k] * p;
+            jb->ak = ws;
+            jb->akld = ld;
         }
+        return;
+    }
+    const float amax = fp8_f32_from_bits(abits);
     (void)frexpf(amax, &e); /* amax in [2^(e-1), 2^e) */
     int ke = 126 - e;
     ke = ke < 0 ? 0 : ke > 126 ? 126 : ke;
     const float p = ldexpf(1.0f, ke);
     float *ak = ws;
-    jb->kfac = ldexpf(1.0f, (jb->bfmt == FP8_E4M3 ? 120 : 112) - ke);
+    jb->kfac = ldexpf(1.0f, (E4 ? 120 : 112) - ke);
     for (size_t i = 0; i < m; i++) {
         const float *src = jb->a + i * jb->lda;
         float *dst = ak + i * ld;
