@@ -22,6 +22,17 @@
  *   (it decodes FP8 through byte-permute tables). A set is chosen by default only once it has passed
  *   the whole test suite on hardware of its ISA. Every set gives bit-identical
  *   codec and quantization results; GEMM results agree within the documented error bound.
+ * - Floating-point exceptions: with the traps of FE_INVALID, FE_DIVBYZERO or FE_OVERFLOW enabled
+ *   (feenableexcept), no kernel set raises one on a call where the scalar set raises none, and the
+ *   results are the bits of a call with the traps masked. The codecs and quantization raise none of
+ *   them, whatever the input (signalling NaNs included); dequantization raises what decode(q) * scale
+ *   raises (FE_INVALID for 0 * Inf, FE_OVERFLOW when the product overflows); the GEMM raises them only
+ *   for a signalling NaN input, an infinity in the dequantized operands (0 * Inf, Inf - Inf), or a
+ *   sum near overflow (see fp8_gemm). One caveat for the GEMM, whose kernel sets add in different
+ *   orders: where the outcome depends on that order (a dot product holding infinities of both signs
+ *   and a NaN, or partial sums within rounding of FLT_MAX) one set may raise where another does not.
+ *   FE_UNDERFLOW and FE_INEXACT are not covered (ordinary rounding raises them; the avx2 encoder
+ *   raises FE_INEXACT). Pool threads run in the caller's floating-point environment, traps included.
  * - Large operations use a small persistent pthread pool; FP8_NUM_THREADS=N or fp8_set_num_threads
  *   sets the thread count (default: the number of online CPUs). Results never depend on it.
  * - Thread safety: all functions may be called concurrently from several threads, except

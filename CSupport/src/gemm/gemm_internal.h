@@ -46,7 +46,7 @@ void fp8_gemm_decode_row(const fp8_gemm_operand *op, size_t r, size_t k0, size_t
                          const fp8_quant_kernels *quant);
 
 /* Pack rows [r0, r0 + nrows) x cols [k0, k0 + kc) of op into ceil(nrows / R) slivers [kc][R]
- * (sliver s at dst + s*R*kc, missing rows zero). tmp holds R * kc floats. */
+ * (sliver s at dst + s*R*kc; missing rows repeat the last real row, see gemm_kernels.h). tmp holds R * kc floats. */
 void fp8_gemm_pack(const fp8_gemm_operand *op, size_t r0, size_t nrows, size_t k0, size_t kc, size_t R,
                    float *dst, float *tmp, const fp8_kernel_set *ks);
 

@@ -5,8 +5,11 @@
  *
  * Large M (the packed, BLIS-style path; gemm_loops.c):
  *   The drivers pack decode(q) * scale into float slivers (gemm_pack.c): A as [k][mr] slivers of mr
- *   rows, B as [k][nr] slivers of nr rows, zero-padded to full slivers. `ukr` multiplies one A sliver
- *   by one B sliver over kc steps (plain FP32 FMA) and updates one mr x nr tile of C.
+ *   rows, B as [k][nr] slivers of nr rows, padded to full slivers by repeating the last real row
+ *   (not zeros: a padding row then computes only products that a real row computes too, so it raises
+ *   no floating-point exception, such as FE_INVALID from 0 * Inf, that the real rows do not; fp8.h).
+ *   `ukr` multiplies one A sliver by one B sliver over kc steps (plain FP32 FMA) and updates one
+ *   mr x nr tile of C.
  * Small M (M <= small->max_m; gemm_small_m.c):
  *   B is streamed once, decoded inline; A is prepared once by the driver (see a_width) and may be
  *   rewritten by the kernel's own prepare hook.
@@ -26,7 +29,8 @@
 typedef void (*fp8_gemm_ukr_fn)(size_t kc, const float *a, const float *b, float *c, size_t ldc,
                                 float alpha, float beta);
 
-/* Interleave: dst[k*r + i] = src[i*lds + k] for i < rows, k < kc; rows <= i < r are set to 0. */
+/* Interleave: dst[k*r + i] = src[i*lds + k] for i < rows, k < kc; rows <= i < r repeat row rows - 1
+ * (rows >= 1). */
 typedef void (*fp8_gemm_interleave_fn)(const float *src, size_t lds, size_t rows, size_t kc,
                                        float *dst, size_t r);
 
@@ -35,7 +39,8 @@ typedef struct fp8_gemm_small_job {
     size_t m, k;                 /* M <= max_m, K > 0 */
     /* A prepared by the driver, already dequantized (scales folded):
      *   a_width(m) == 0: rows, a[i*lda + k], i < m (lda >= k);
-     *   a_width(m) == w: interleaved, a[k*w + i], rows m..w-1 zero (lda unused; 64-byte aligned). */
+     *   a_width(m) == w: interleaved, a[k*w + i], rows m..w-1 repeat row m - 1
+     *                    (as the packed slivers do; lda unused; 64-byte aligned). */
     const float *a;
     size_t lda;
     /* B: codes [n, k] with leading dimension ldb, scales [ceil(n/bbr), nbc] row-major. */

@@ -6,8 +6,8 @@
  * scale_decode over each row segment that stays inside one scale block (the same bits in every kernel
  * set, and exact when the scale is a power of two). Rows are first decoded into a small L1-resident
  * temporary [R][kc], then the set's interleave kernel transposes them into one [kc][R] sliver, with
- * the rows past the matrix edge set to zero so the micro-kernel never needs an edge case in k or in
- * its register tile. Plain float32 operands (fp8_gemm_f32a's A) are interleaved straight from the
+ * the rows past the matrix edge repeating the last real row so the micro-kernel never needs an edge
+ * case in k or in its register tile (repeated rather than zero: see gemm_kernels.h). Plain float32 operands (fp8_gemm_f32a's A) are interleaved straight from the
  * caller's rows.
  * Two speed-ups, neither changing a bit of the packed values:
  *   - a kernel set may provide pack_fp8, which decodes, scales and interleaves a full sliver in one

@@ -2,6 +2,12 @@
 /*
  * fp8_avx2.h - AVX2 building blocks shared by the avx2 kernel set (codecs, quantization, GEMM
  * packing). NOT API. Include only from files under kernels/avx2/, inside #ifdef FP8_HAVE_X86.
+ *
+ * Floating-point exceptions (fp8.h): no float instruction here may see an operand the scalar set
+ * does not compute on. The scalar codecs are integer code, so the encoders' one float add (the
+ * magic-number rounding) takes the magnitude clamped below 480 / 65536, never a NaN (a signalling NaN
+ * would raise FE_INVALID) or Inf, and the E5M2 decode quiets signalling binary16 NaNs before
+ * vcvtph2ps. (FE_INEXACT from the magic add is outside the contract.)
  */
 #ifndef FP8_AVX2_H
 #define FP8_AVX2_H
@@ -21,9 +27,10 @@ FP8_AVX2 static inline __m256i enc8_e4m3(__m256i u, int saturate) {
     __m256i odd = _mm256_and_si256(_mm256_srli_epi32(ac, 20), _mm256_set1_epi32(1));
     __m256i r = _mm256_add_epi32(ac, _mm256_add_epi32(odd, _mm256_set1_epi32(0x7FFFF)));
     __m256i nc = _mm256_sub_epi32(_mm256_srli_epi32(r, 20), _mm256_set1_epi32(960));
-    /* Subnormal range |x| < 2^-6: |x| + 2^14 rounds |x| to a multiple of 2^-9 (2^14 * 2^-23). */
+    /* Subnormal range |x| < 2^-6: |x| + 2^14 rounds |x| to a multiple of 2^-9 (2^14 * 2^-23). The add
+     * takes the clamped ac (equal to a in that range), never NaN or Inf: no FE_INVALID (see top). */
     __m256 magic = _mm256_castsi256_ps(_mm256_set1_epi32(0x46800000)); /* 2^14 */
-    __m256i sc = _mm256_sub_epi32(_mm256_castps_si256(_mm256_add_ps(_mm256_castsi256_ps(a), magic)),
+    __m256i sc = _mm256_sub_epi32(_mm256_castps_si256(_mm256_add_ps(_mm256_castsi256_ps(ac), magic)),
                                   _mm256_set1_epi32(0x46800000));
     __m256i is_sub = _mm256_cmpgt_epi32(_mm256_set1_epi32(0x3C800000), a); /* a < 2^-6 */
     __m256i code = _mm256_blendv_epi8(nc, sc, is_sub);
@@ -43,9 +50,10 @@ FP8_AVX2 static inline __m256i enc8_e5m2(__m256i u, int saturate) {
     __m256i odd = _mm256_and_si256(_mm256_srli_epi32(ac, 21), _mm256_set1_epi32(1));
     __m256i r = _mm256_add_epi32(ac, _mm256_add_epi32(odd, _mm256_set1_epi32(0xFFFFF)));
     __m256i nc = _mm256_sub_epi32(_mm256_srli_epi32(r, 21), _mm256_set1_epi32(448));
-    /* Subnormal range |x| < 2^-14: |x| + 2^7 rounds to a multiple of 2^-16 (2^7 * 2^-23). */
+    /* Subnormal range |x| < 2^-14: |x| + 2^7 rounds to a multiple of 2^-16 (2^7 * 2^-23); on ac, as
+     * in enc8_e4m3. */
     __m256 magic = _mm256_castsi256_ps(_mm256_set1_epi32(0x43000000)); /* 2^7 */
-    __m256i sc = _mm256_sub_epi32(_mm256_castps_si256(_mm256_add_ps(_mm256_castsi256_ps(a), magic)),
+    __m256i sc = _mm256_sub_epi32(_mm256_castps_si256(_mm256_add_ps(_mm256_castsi256_ps(ac), magic)),
                                   _mm256_set1_epi32(0x43000000));
     __m256i is_sub = _mm256_cmpgt_epi32(_mm256_set1_epi32(0x38800000), a); /* a < 2^-14 */
     __m256i code = _mm256_blendv_epi8(nc, sc, is_sub);
@@ -73,7 +81,7 @@ FP8_AVX2 static inline __m256i enc8_e4m3_satnn_mag(__m256i u) {
     __m256i r = _mm256_add_epi32(ac, _mm256_add_epi32(odd, _mm256_set1_epi32(0x7FFFF - (960 << 20))));
     __m256i nc = _mm256_srli_epi32(r, 20);
     __m256 magic = _mm256_castsi256_ps(_mm256_set1_epi32(0x46800000)); /* 2^14, as in enc8_e4m3 */
-    __m256i sc = _mm256_sub_epi32(_mm256_castps_si256(_mm256_add_ps(_mm256_castsi256_ps(a), magic)),
+    __m256i sc = _mm256_sub_epi32(_mm256_castps_si256(_mm256_add_ps(_mm256_castsi256_ps(ac), magic)),
                                   _mm256_set1_epi32(0x46800000));
     __m256i is_sub = _mm256_sub_epi32(a, _mm256_set1_epi32(0x3C800000)); /* negative iff a < 2^-6 */
     return _mm256_castps_si256(_mm256_blendv_ps(_mm256_castsi256_ps(nc), _mm256_castsi256_ps(sc),
@@ -87,7 +95,7 @@ FP8_AVX2 static inline __m256i enc8_e5m2_satnn_mag(__m256i u) {
     __m256i r = _mm256_add_epi32(ac, _mm256_add_epi32(odd, _mm256_set1_epi32(0xFFFFF - (448 << 21))));
     __m256i nc = _mm256_srli_epi32(r, 21);
     __m256 magic = _mm256_castsi256_ps(_mm256_set1_epi32(0x43000000)); /* 2^7, as in enc8_e5m2 */
-    __m256i sc = _mm256_sub_epi32(_mm256_castps_si256(_mm256_add_ps(_mm256_castsi256_ps(a), magic)),
+    __m256i sc = _mm256_sub_epi32(_mm256_castps_si256(_mm256_add_ps(_mm256_castsi256_ps(ac), magic)),
                                   _mm256_set1_epi32(0x43000000));
     __m256i is_sub = _mm256_sub_epi32(a, _mm256_set1_epi32(0x38800000)); /* negative iff a < 2^-14 */
     return _mm256_castps_si256(_mm256_blendv_ps(_mm256_castsi256_ps(nc), _mm256_castsi256_ps(sc),
@@ -138,8 +146,24 @@ FP8_AVX2 static inline __m256i load16_e4m3s(const uint8_t *p) {
     return _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(const void *)p));
 }
 
-/* 16 E5M2 codes (zero-extended to 16 bits) -> binary16 patterns (exact: E5M2 is binary16's top byte). */
-FP8_AVX2 static inline __m256i e5m2_to_h16(__m256i w) { return _mm256_slli_epi16(w, 8); }
+/* 16 E5M2 codes (zero-extended to 16 bits) -> binary16 patterns (exact: E5M2 is binary16's top byte),
+ * with the quiet bit set on the signalling NaNs 0x7D / 0xFD (binary16 0x7D00): vcvtph2ps raises
+ * FE_INVALID on a signalling NaN, which the scalar decode never does (see top). The widened NaN is the
+ * same either way (vcvtph2ps quiets it: sign | 0x7FE00000). With h the pattern, (h << 1) drops the
+ * sign and exceeds 0xF800 (Inf) exactly for NaN; the excess, 0x200, 0x400 or 0x600, ORed into h sets
+ * 0x7D00's quiet bit 0x200 and changes nothing in 0x7E00 and 0x7F00. Three integer ops. */
+FP8_AVX2 static inline __m256i e5m2_to_h16(__m256i w) {
+    __m256i h = _mm256_slli_epi16(w, 8);
+    return _mm256_or_si256(h, _mm256_subs_epu16(_mm256_add_epi16(h, h), _mm256_set1_epi16((short)0xF800)));
+}
+
+/* |scale| * 256 <= FLT_MAX (so it is finite and exact), as a comparison of bits: no float operation,
+ * hence no FE_OVERFLOW or FE_INVALID for a huge, infinite or NaN scale. */
+static inline int fp8_avx2_s256_ok(float scale) {
+    return (fp8_bits_from_f32(scale) & 0x7FFFFFFFu) <= 0x7B7FFFFFu; /* FLT_MAX / 256 */
+}
+
+static inline int fp8_avx2_is_nan(float x) { return (fp8_bits_from_f32(x) & 0x7FFFFFFFu) > 0x7F800000u; }
 
 /* Widen 16 binary16 patterns to two vectors of float32, optionally times `scale`. */
 FP8_AVX2 static inline void widen_h16(__m256i h, __m256 scale, int use_scale, __m256 *lo, __m256 *hi) {

@@ -162,15 +162,14 @@ FP8_AVX2 static FP8_INLINE void pack_store8(__m256 v[8], float *dst, size_t r, i
 
 /* The products are those of scale_decode_avx2: binary16 -> float32 (exact), times 256 * scale (E4M3)
  * or scale (E5M2), one rounding. Cases scale_decode_avx2 sends to the scalar code (256 * scale not
- * finite) are left to the generic path, as are n not a multiple of 8 and r other than 16 and 6. */
+ * finite, scale NaN) are left to the generic path, as are n not a multiple of 8 and r other than 16 and 6. */
 FP8_AVX2 static int pack_fp8_avx2(fp8_format fmt, const uint8_t *q, size_t ldq, size_t n, const float *rowscale,
                                   float *dst, size_t r) {
     __m256 s[16], lo[8], hi[8];
     if ((r != 16 && r != 6) || n % 8 != 0) return 0;
     for (size_t i = 0; i < r; i++) {
-        float m = fmt == FP8_E4M3 ? rowscale[i] * 256.0f : rowscale[i];
-        if (fmt == FP8_E4M3 && m - m != 0.0f) return 0;
-        s[i] = _mm256_set1_ps(m);
+        if (fmt == FP8_E4M3 ? !fp8_avx2_s256_ok(rowscale[i]) : fp8_avx2_is_nan(rowscale[i])) return 0; /* bits */
+        s[i] = _mm256_set1_ps(fmt == FP8_E4M3 ? rowscale[i] * 256.0f : rowscale[i]);
     }
     for (size_t k = 0; k < n; k += 16) {
         int two = k + 16 <= n; /* else 8 columns left: the upper half is decoded but not stored */

@@ -636,7 +636,9 @@ FP8_AVX2 static FP8_INLINE void lutf_run(const fp8_gemm_small_job *jb, size_t j0
             for (size_t k0 = kk; k0 < kk + kb;) {
                 const size_t bi = k0 / bc, k1 = (bi + 1) * bc < kk + kb ? (bi + 1) * bc : kk + kb;
                 float f[16] __attribute__((aligned(32)));
-                for (int i = 0; i < W; i++) f[i] = (size_t)i < jb->m ? (float)((double)sc[bi] * pl.p2[i]) : 0.0f;
+                /* Padding lanes repeat the last row's factor (their A lanes repeat its values), so they
+                 * compute what a real lane does: no 0 * Inf (FE_INVALID) the scalar set would not do. */
+                for (int i = 0; i < W; i++) f[i] = (float)((double)sc[bi] * pl.p2[(size_t)i < jb->m ? (size_t)i : jb->m - 1]);
                 const __m256 f0 = _mm256_load_ps(f), f1 = W == 16 ? _mm256_load_ps(f + 8) : f0;
                 for (size_t k = k0; k < k1; k++) {
                     _mm256_store_ps(as + (k - kk) * W, _mm256_mul_ps(_mm256_load_ps(jb->a + k * W), f0));
@@ -690,12 +692,15 @@ static size_t small_ws_floats_avx2(const fp8_gemm_small_job *jb) {
 
 /* Per scale block along K and lane: max |a| and min nonzero |a| of A into dst (jb->ablk); A is
  * interleaved [K][w] (w > 0, lanes i < m) or rows src[i * ld + k] (w == 0). jb->afinite = 0 if any
- * value is Inf or NaN. */
+ * value is Inf or NaN. Integer arithmetic on the bits of |a| (the same order as the floats for
+ * non-negative values): vmaxps / vminps would raise FE_INVALID on a quiet NaN, which the scalar set
+ * does not (the statistics of a non-finite A are never used). */
 FP8_AVX2 static void small_ablk(fp8_gemm_small_job *jb, float *dst, const float *src, size_t w, size_t ld) {
     const size_t K = jb->k, bc = jb->bbc < K ? jb->bbc : K, m = jb->m;
-    const __m256 absm = _mm256_castsi256_ps(_mm256_set1_epi32(0x7FFFFFFF)), inf = _mm256_set1_ps(INFINITY);
-    const __m256 fmax_ = _mm256_set1_ps(FLT_MAX), zero = _mm256_setzero_ps();
-    __m256 fin = _mm256_castsi256_ps(_mm256_set1_epi32(-1));
+    const __m256i absm = _mm256_set1_epi32(0x7FFFFFFF), inf = _mm256_set1_epi32(0x7F800000);
+    const __m256i zero = _mm256_setzero_si256();
+    __m256i bad = zero; /* lanes that saw |a| >= Inf */
+    int fin = 1;
     jb->nkb = (K + bc - 1) / bc;
     for (size_t kb = 0, k0 = 0; kb < jb->nkb; kb++, k0 += bc) {
         const size_t k1 = K - k0 < bc ? K : k0 + bc;
@@ -703,45 +708,45 @@ FP8_AVX2 static void small_ablk(fp8_gemm_small_job *jb, float *dst, const float 
         for (size_t i = 0; i < 16; i++) hi[i] = 0.0f, lo[i] = INFINITY;
         if (w) { /* lanes across a vector */
             for (size_t h = 0; h < w; h += 8) {
-                __m256 vh = zero, vl = inf;
+                __m256i vh = zero, vl = inf;
                 for (size_t k = k0; k < k1; k++) {
-                    const __m256 x = _mm256_and_ps(_mm256_load_ps(src + k * w + h), absm);
-                    fin = _mm256_and_ps(fin, _mm256_cmp_ps(x, fmax_, _CMP_LE_OQ));
-                    vh = _mm256_max_ps(vh, x);
-                    vl = _mm256_min_ps(vl, _mm256_blendv_ps(x, inf, _mm256_cmp_ps(x, zero, _CMP_EQ_OQ)));
+                    const __m256i x = _mm256_and_si256(_mm256_load_si256((const __m256i *)(const void *)(src + k * w + h)), absm);
+                    bad = _mm256_or_si256(bad, _mm256_cmpgt_epi32(x, _mm256_sub_epi32(inf, _mm256_set1_epi32(1))));
+                    vh = _mm256_max_epi32(vh, x);
+                    vl = _mm256_min_epi32(vl, _mm256_blendv_epi8(x, inf, _mm256_cmpeq_epi32(x, zero)));
                 }
-                _mm256_storeu_ps(hi + h, vh);
-                _mm256_storeu_ps(lo + h, vl);
+                _mm256_storeu_si256((__m256i *)(void *)(hi + h), vh);
+                _mm256_storeu_si256((__m256i *)(void *)(lo + h), vl);
             }
             for (size_t i = m; i < 16; i++) hi[i] = 0.0f, lo[i] = INFINITY; /* padding lanes */
         } else { /* k across a vector, then a horizontal reduction */
             for (size_t i = 0; i < m; i++) {
                 const float *r = src + i * ld;
-                __m256 vh = zero, vl = inf;
+                __m256i vh = zero, vl = inf;
                 size_t k = k0;
                 for (; k + 8 <= k1; k += 8) {
-                    const __m256 x = _mm256_and_ps(_mm256_loadu_ps(r + k), absm);
-                    fin = _mm256_and_ps(fin, _mm256_cmp_ps(x, fmax_, _CMP_LE_OQ));
-                    vh = _mm256_max_ps(vh, x);
-                    vl = _mm256_min_ps(vl, _mm256_blendv_ps(x, inf, _mm256_cmp_ps(x, zero, _CMP_EQ_OQ)));
+                    const __m256i x = _mm256_and_si256(_mm256_loadu_si256((const __m256i *)(const void *)(r + k)), absm);
+                    bad = _mm256_or_si256(bad, _mm256_cmpgt_epi32(x, _mm256_sub_epi32(inf, _mm256_set1_epi32(1))));
+                    vh = _mm256_max_epi32(vh, x);
+                    vl = _mm256_min_epi32(vl, _mm256_blendv_epi8(x, inf, _mm256_cmpeq_epi32(x, zero)));
                 }
-                float t[16];
-                _mm256_storeu_ps(t, vh);
-                _mm256_storeu_ps(t + 8, vl);
-                float h1 = 0.0f, l1 = INFINITY;
+                uint32_t t[16];
+                _mm256_storeu_si256((__m256i *)(void *)t, vh);
+                _mm256_storeu_si256((__m256i *)(void *)(t + 8), vl);
+                uint32_t h1 = 0, l1 = 0x7F800000u;
                 for (int u = 0; u < 8; u++) h1 = t[u] > h1 ? t[u] : h1, l1 = t[8 + u] < l1 ? t[8 + u] : l1;
                 for (; k < k1; k++) {
-                    const float x = fabsf(r[k]);
-                    if (!(x <= FLT_MAX)) fin = zero;
+                    const uint32_t x = fp8_bits_from_f32(r[k]) & 0x7FFFFFFFu;
+                    if (x >= 0x7F800000u) fin = 0;
                     h1 = x > h1 ? x : h1;
-                    l1 = x > 0.0f && x < l1 ? x : l1;
+                    l1 = x != 0 && x < l1 ? x : l1;
                 }
-                hi[i] = h1;
-                lo[i] = l1;
+                hi[i] = fp8_f32_from_bits(h1);
+                lo[i] = fp8_f32_from_bits(l1);
             }
         }
     }
-    jb->afinite = _mm256_movemask_ps(fin) == 0xFF;
+    jb->afinite = fin && _mm256_testz_si256(bad, bad);
     jb->ablk = dst;
 }
 

@@ -50,16 +50,21 @@ static void scale_encode_avx2(fp8_format fmt, const float *x, uint8_t *q, size_t
 }
 
 /* decode(q) * scale. E4M3 decodes to 2^-8 * value, so one multiply by 256 * scale is the same single
- * rounding of the same real product, unless 256 * scale overflows (then multiply twice). */
+ * rounding of the same real product, unless 256 * scale would overflow, or scale is Inf or NaN (then
+ * the scalar code). That test compares bits (fp8_avx2_s256_ok): computing 256 * scale first could
+ * raise FE_OVERFLOW (or FE_INVALID, Inf - Inf) where decode(q) * scale raises nothing. */
 FP8_AVX2 static void scale_decode_avx2(fp8_format fmt, const uint8_t *q, float *x, size_t n, float scale) {
     size_t i = 0;
     if (fmt == FP8_E4M3) {
+        if (!fp8_avx2_s256_ok(scale)) { fp8_quant_scalar.scale_decode(fmt, q, x, n, scale); return; }
         float s256 = scale * 256.0f;
-        if (s256 - s256 != 0.0f) { fp8_quant_scalar.scale_decode(fmt, q, x, n, scale); return; }
         const __m256 s = _mm256_set1_ps(s256);
         for (; i + 16 <= n; i += 16)
             store_h16(x + i, e4m3s_to_h16(load16_e4m3s(q + i)), s, 1);
     } else {
+        /* A NaN scale: which NaN a product of two NaNs returns depends on the operand order, which
+         * the compiler chooses in the scalar loop; let the scalar set decide (bit-identical). */
+        if (fp8_avx2_is_nan(scale)) { fp8_quant_scalar.scale_decode(fmt, q, x, n, scale); return; }
         const __m256 s = _mm256_set1_ps(scale);
         for (; i + 16 <= n; i += 16)
             store_h16(x + i, e5m2_to_h16(load16_zx(q + i)), s, 1);

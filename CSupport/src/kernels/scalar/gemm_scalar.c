@@ -37,7 +37,7 @@ void fp8_gemm_interleave_ref(const float *src, size_t lds, size_t rows, size_t k
         float *d = dst + k * r;
         size_t i = 0;
         for (; i < rows; i++) d[i] = src[i * lds + k];
-        for (; i < r; i++) d[i] = 0.0f;
+        for (; i < r; i++) d[i] = d[rows - 1]; /* padding repeats the last row (gemm_kernels.h) */
     }
 }
 
