@@ -17,5 +17,5 @@ cc -std=c11 -O2 -Wall -ICSupport/include Tests/C/example.c -L.build/c -lfp8 -lm 
 FP8_KERNELS=bogus .build/c/example | grep -q "FP8_KERNELS not honoured" || { echo "FP8_KERNELS fallback not reported" >&2; exit 1; }
 FP8_KERNELS=scalar FP8_NUM_THREADS=3 .build/c/example | grep -q "kernels scalar, 3 threads" || { echo "FP8_KERNELS/FP8_NUM_THREADS not applied" >&2; exit 1; }
 .build/c/example
-cc -std=c11 -O2 -Wall -Wextra -Werror -D_GNU_SOURCE -ICSupport/include Tests/C/fpe_check.c -L.build/c -lfp8 -lm -Wl,-rpath,"$PWD/.build/c" -o .build/c/fpe_check && .build/c/fpe_check
+for t in fpe_check gemm_alloc_check; do cc -std=c11 -O2 -Wall -Wextra -Werror -D_GNU_SOURCE -ICSupport/include Tests/C/$t.c -L.build/c -lfp8 -lm -ldl -Wl,-rpath,"$PWD/.build/c" -o .build/c/$t; .build/c/$t; done
 swift test -c release "$@"

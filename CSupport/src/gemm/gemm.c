@@ -128,7 +128,7 @@ static int run_packed(const fp8_gemm_problem *p) {
     return FP8_OK;
 }
 
-int fp8_gemm_run(const fp8_gemm_problem *p) {
+static int gemm_run(const fp8_gemm_problem *p) {
     if (p->m == 0 || p->n == 0) return FP8_OK;
     if (p->k == 0) {
         scale_c(p->c, p->ldc, p->m, p->n, p->beta);
@@ -152,7 +152,7 @@ static int run_checked(fp8_gemm_problem *p, size_t m, size_t n, size_t k, float 
     p->c = c;
     p->ldc = ldc;
     p->ks = fp8_active_kernels();
-    return fp8_gemm_run(p);
+    return gemm_run(p);
 }
 
 int fp8_gemm(const fp8_matrix *a, const fp8_matrix *b, float alpha, float beta, float *c, size_t ldc) {

@@ -35,10 +35,6 @@ static inline size_t fp8_gemm_min(size_t a, size_t b) { return a < b ? a : b; }
 static inline size_t fp8_gemm_cdiv(size_t a, size_t b) { return a / b + (a % b != 0); }
 static inline size_t fp8_gemm_round_up(size_t a, size_t b) { return fp8_gemm_cdiv(a, b) * b; }
 
-/* Aligned (64 bytes) allocation of n floats plus slack; NULL on failure or overflow. */
-float *fp8_gemm_alloc_floats(size_t n);
-void fp8_gemm_free(float *p);
-
 /* ---- gemm_pack.c ---- */
 
 /* dst[0..kc) = decode(row r, cols [k0, k0 + kc)) * scale, one scale_decode call per block segment. */
@@ -71,8 +67,5 @@ void fp8_gemm_packed_range(const fp8_gemm_problem *p, const fp8_gemm_blocking *b
 
 /* The small-M path (p->m <= small->max_m). Returns FP8_OK or FP8_ERR_NO_MEMORY (C untouched). */
 int fp8_gemm_small_m(const fp8_gemm_problem *p);
-
-/* ---- gemm.c ---- */
-int fp8_gemm_run(const fp8_gemm_problem *p);
 
 #endif

@@ -63,6 +63,11 @@ typedef struct fp8_gemm_small_job {
     const float *ablk; /* per scale block along K: 16 lanes of max |a|, then 16 of min nonzero |a| */
     size_t nkb;
     int afinite;
+    /* Set by prepare (0 if unset): floats of workspace each task needs ((size_t)-1: too many). The
+     * driver then allocates them, before any task runs (a failure returns before C is touched), and
+     * hands each running task its own in task_ws (64-byte aligned; no other running task uses it). */
+    size_t task_ws_floats;
+    float *task_ws;
 } fp8_gemm_small_job;
 
 /* Computes C[0..m, j0..j1) of a small-M job: every element with the same arithmetic whatever j0, j1
@@ -75,7 +80,8 @@ typedef void (*fp8_gemm_small_fn)(const fp8_gemm_small_job *job, size_t j0, size
 typedef struct fp8_gemm_small_kernels {
     size_t max_m;                /* M <= max_m takes this path */
     size_t (*a_width)(size_t m); /* the form of A the driver prepares (see the job) */
-    /* Optional (NULL: none): floats of workspace prepare needs ((size_t)-1: too many), and a hook
+    /* Optional (NULL: none): floats of workspace prepare needs ((size_t)-1: too many; called before
+     * A is prepared, so it may read only the shapes of the job), and a hook
      * run once per product, on the calling thread, after A is prepared and before any task, with a
      * 64-byte aligned workspace of ws_floats(job) floats that lives until the tasks are done. */
     size_t (*ws_floats)(const struct fp8_gemm_small_job *job);
@@ -110,6 +116,16 @@ extern const fp8_gemm_small_kernels fp8_gemm_small_avx512vbmi;
 #ifdef FP8_HAVE_NEON
 extern const fp8_gemm_kernels fp8_gemm_neon;
 #endif
+
+/* ---- memory (gemm/gemm_workspace.c) ---- */
+
+/* Aligned (64 bytes) allocation of n floats plus slack; NULL on failure or overflow. */
+float *fp8_gemm_alloc_floats(size_t n);
+void fp8_gemm_free(float *p);
+/* A workspace of at least n floats (64-byte aligned, plus slack) from a small cache shared by all
+ * threads, or newly allocated; NULL on failure. Give it back with fp8_gemm_workspace_put. */
+float *fp8_gemm_workspace_get(size_t n);
+void fp8_gemm_workspace_put(float *p);
 
 /* The portable interleave (kernels/scalar/gemm_scalar.c), usable by every set for edge slivers. */
 void fp8_gemm_interleave_ref(const float *src, size_t lds, size_t rows, size_t kc, float *dst, size_t r);

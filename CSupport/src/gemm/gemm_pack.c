@@ -17,16 +17,6 @@
  *     bytes apart are a pattern the hardware prefetchers follow poorly (this alone was ~5% at M=128).
  */
 #include "gemm_internal.h"
-#include <stdlib.h>
-
-float *fp8_gemm_alloc_floats(size_t n) {
-    size_t bytes;
-    if (n > ((size_t)-1 - 256) / sizeof(float)) return NULL;
-    bytes = fp8_gemm_round_up((n + 32) * sizeof(float), 64); /* slack for vector tails */
-    return (float *)aligned_alloc(64, bytes);
-}
-
-void fp8_gemm_free(float *p) { free(p); }
 
 void fp8_gemm_decode_row(const fp8_gemm_operand *op, size_t r, size_t k0, size_t kc, float *dst,
                          const fp8_quant_kernels *quant) {

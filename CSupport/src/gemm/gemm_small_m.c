@@ -16,33 +16,63 @@
  *               totals (kernels/avx2/gemm_avx2_small.c: integer decode for M <= 4, table decode for
  *               larger M);
  *   - tasks are ranges of B rows (N), never of K; the kernels compute each element with arithmetic
- *     that does not depend on the range, so the bits never depend on the thread count.
+ *     that does not depend on the range, so the bits never depend on the thread count;
+ *   - memory: one block per call from the workspace cache (gemm_workspace.c) holds the prepared A,
+ *     the kernel's prepare workspace and one task workspace per thread (a task claims a free one), so
+ *     a warm cache means no malloc at all, and a failed allocation returns before C is touched.
  */
 #include "gemm_internal.h"
+#include <sched.h>
+#include <stdatomic.h>
 
 #define FP8_GEMM_SMALL_PARALLEL_MIN ((size_t)1 << 18) /* B elements */
 #define FP8_GEMM_PACK_K 256
+#define FP8_GEMM_MAX_SLOTS 256 /* task workspaces: at most one per thread (fp8_set_num_threads' limit) */
+#define FP8_GEMM_WS_MAX ((size_t)-1 / 16) /* floats: larger requests fail with FP8_ERR_SIZE_OVERFLOW */
 
 typedef struct small_task_ctx {
     fp8_gemm_small_job job;
     fp8_gemm_small_fn fn;
     size_t n, units, ntasks, align;
+    float *task_ws;              /* nslots workspaces of task_stride floats, or NULL */
+    size_t task_stride, nslots;
+    atomic_flag busy[FP8_GEMM_MAX_SLOTS];
 } small_task_ctx;
 
+/* A free task workspace. At most nslots tasks run at once (one per thread), so one is free but for a
+ * moment when a finishing task has not yet released its own. */
+static size_t claim_slot(small_task_ctx *s) {
+    for (;;) {
+        for (size_t i = 0; i < s->nslots; i++)
+            if (!atomic_flag_test_and_set_explicit(&s->busy[i], memory_order_acquire)) return i;
+        sched_yield();
+    }
+}
+
 static void small_task(void *ctx, size_t t) {
-    const small_task_ctx *s = ctx;
+    small_task_ctx *s = ctx;
     size_t u0 = t * s->units / s->ntasks, u1 = (t + 1) * s->units / s->ntasks;
     size_t j0 = u0 * s->align, j1 = fp8_gemm_min(u1 * s->align, s->n);
-    if (j0 < j1) s->fn(&s->job, j0, j1);
+    if (j0 >= j1) return;
+    if (!s->task_ws) {
+        s->fn(&s->job, j0, j1);
+        return;
+    }
+    size_t slot = claim_slot(s);
+    fp8_gemm_small_job jb = s->job; /* a copy per task, with its own workspace */
+    jb.task_ws = s->task_ws + slot * s->task_stride;
+    s->fn(&jb, j0, j1);
+    atomic_flag_clear_explicit(&s->busy[slot], memory_order_release);
 }
 
 int fp8_gemm_small_m(const fp8_gemm_problem *p) {
     const fp8_kernel_set *ks = p->ks;
     const fp8_gemm_small_kernels *g = ks->gemm->small;
     const size_t m = p->m, K = p->k;
-    size_t w = g->a_width ? g->a_width(m) : 0;
-    size_t nfl = 0, tmpfl = 0;
-    float *abuf = NULL, *ws = NULL;
+    const size_t w = g->a_width ? g->a_width(m) : 0;
+    const int own_a = !(w == 0 && p->a.f); /* A is decoded or interleaved into the workspace */
+    size_t nfl = 0, tmpfl = 0, wsfl = 0;
+    float *buf;
     small_task_ctx s;
     fp8_gemm_small_job *jb = &s.job;
 
@@ -62,44 +92,6 @@ int fp8_gemm_small_m(const fp8_gemm_problem *p) {
     jb->ldc = p->ldc;
     jb->quant = ks->quant;
 
-    /* Prepare A. */
-    if (w == 0 && p->a.f) {
-        jb->a = p->a.f;
-        jb->lda = p->a.ld;
-    } else {
-        size_t lda = w == 0 ? fp8_gemm_round_up(K, 16) : 0;
-        if (w == 0) {
-            if (fp8_mul_overflows(m, lda, &nfl)) return FP8_ERR_SIZE_OVERFLOW;
-        } else {
-            if (fp8_mul_overflows(K, w, &nfl)) return FP8_ERR_SIZE_OVERFLOW;
-            tmpfl = w * FP8_GEMM_PACK_K;
-        }
-        if (nfl > (size_t)-1 / 2 - tmpfl) return FP8_ERR_SIZE_OVERFLOW;
-        abuf = fp8_gemm_alloc_floats(nfl + tmpfl);
-        if (!abuf) return FP8_ERR_NO_MEMORY;
-        if (w == 0) {
-            for (size_t i = 0; i < m; i++) fp8_gemm_decode_row(&p->a, i, 0, K, abuf + i * lda, ks->quant);
-            jb->lda = lda;
-        } else {
-            /* [K][w] is the concatenation of [kc][w] slivers of consecutive k ranges. */
-            float *tmp = abuf + fp8_gemm_round_up(nfl, 16);
-            for (size_t k0 = 0; k0 < K; k0 += FP8_GEMM_PACK_K) {
-                size_t kc = fp8_gemm_min(FP8_GEMM_PACK_K, K - k0);
-                fp8_gemm_pack(&p->a, 0, m, k0, kc, w, abuf + k0 * w, tmp, ks);
-            }
-            jb->lda = w;
-        }
-        jb->a = abuf;
-    }
-    if (g->prepare) {
-        size_t wsfl = g->ws_floats ? g->ws_floats(jb) : 0;
-        if (wsfl > (size_t)-1 / 8 || !(ws = fp8_gemm_alloc_floats(wsfl))) {
-            fp8_gemm_free(abuf);
-            return wsfl > (size_t)-1 / 8 ? FP8_ERR_SIZE_OVERFLOW : FP8_ERR_NO_MEMORY;
-        }
-        g->prepare(jb, ws);
-    }
-
     /* Tasks: ranges of whole `align`-row units of B. */
     s.fn = g->run;
     s.n = p->n;
@@ -108,11 +100,59 @@ int fp8_gemm_small_m(const fp8_gemm_problem *p) {
     s.ntasks = (size_t)fp8_num_threads() * 4;
     if (p->n * K < FP8_GEMM_SMALL_PARALLEL_MIN || fp8_num_threads() == 1) s.ntasks = 1;
     if (s.ntasks > s.units) s.ntasks = s.units;
+    s.nslots = fp8_gemm_min(fp8_gemm_min((size_t)fp8_num_threads(), s.ntasks), FP8_GEMM_MAX_SLOTS);
+
+    /* The workspaces, all taken before C is touched (a failure writes nothing): the prepared A with
+     * the kernel's prepare workspace, then one workspace per concurrent task if prepare asks. */
+    if (own_a) {
+        if (w == 0 ? fp8_mul_overflows(m, fp8_gemm_round_up(K, 16), &nfl) : fp8_mul_overflows(K, w, &nfl))
+            return FP8_ERR_SIZE_OVERFLOW;
+        tmpfl = w * FP8_GEMM_PACK_K;
+    }
+    if (g->prepare && g->ws_floats) wsfl = g->ws_floats(jb);
+    if (nfl > FP8_GEMM_WS_MAX || wsfl > FP8_GEMM_WS_MAX) return FP8_ERR_SIZE_OVERFLOW;
+    const size_t total = fp8_gemm_round_up(nfl + tmpfl, 16) + wsfl;
+    buf = total ? fp8_gemm_workspace_get(total) : NULL;
+    if (total && !buf) return FP8_ERR_NO_MEMORY;
+    float *abuf = buf, *ws = abuf + fp8_gemm_round_up(nfl + tmpfl, 16);
+
+    /* Prepare A. */
+    if (!own_a) {
+        jb->a = p->a.f;
+        jb->lda = p->a.ld;
+    } else if (w == 0) {
+        const size_t lda = fp8_gemm_round_up(K, 16);
+        for (size_t i = 0; i < m; i++) fp8_gemm_decode_row(&p->a, i, 0, K, abuf + i * lda, ks->quant);
+        jb->a = abuf;
+        jb->lda = lda;
+    } else {
+        /* [K][w] is the concatenation of [kc][w] slivers of consecutive k ranges. */
+        float *tmp = abuf + fp8_gemm_round_up(nfl, 16);
+        for (size_t k0 = 0; k0 < K; k0 += FP8_GEMM_PACK_K) {
+            size_t kc = fp8_gemm_min(FP8_GEMM_PACK_K, K - k0);
+            fp8_gemm_pack(&p->a, 0, m, k0, kc, w, abuf + k0 * w, tmp, ks);
+        }
+        jb->a = abuf;
+        jb->lda = w;
+    }
+    if (g->prepare) g->prepare(jb, ws);
+    s.task_ws = NULL;
+    if (jb->task_ws_floats) {
+        s.task_stride = fp8_gemm_round_up(jb->task_ws_floats, 16);
+        if (jb->task_ws_floats > FP8_GEMM_WS_MAX || s.task_stride > FP8_GEMM_WS_MAX / s.nslots ||
+            !(s.task_ws = fp8_gemm_workspace_get(s.nslots * s.task_stride))) {
+            fp8_gemm_workspace_put(buf);
+            return jb->task_ws_floats > FP8_GEMM_WS_MAX || s.task_stride > FP8_GEMM_WS_MAX / s.nslots
+                       ? FP8_ERR_SIZE_OVERFLOW : FP8_ERR_NO_MEMORY;
+        }
+        for (size_t i = 0; i < s.nslots; i++) atomic_flag_clear(&s.busy[i]);
+    }
+
     if (s.ntasks == 1)
         small_task(&s, 0);
     else
         fp8_parallel_for(s.ntasks, small_task, &s);
-    fp8_gemm_free(ws);
-    fp8_gemm_free(abuf);
+    fp8_gemm_workspace_put(s.task_ws);
+    fp8_gemm_workspace_put(buf);
     return FP8_OK;
 }

@@ -52,7 +52,6 @@
 #ifdef FP8_HAVE_X86
 #include "fp8_avx2.h"
 #include "../../gemm/gemm_kernels.h"
-#include "../../gemm/gemm_internal.h"
 #include <string.h>
 #include <float.h>
 #include <math.h>
@@ -667,12 +666,10 @@ FP8_AVX2 static void lutf_16(const fp8_gemm_small_job *jb, size_t j0, size_t j1)
 
 static void small_m_avx2(const fp8_gemm_small_job *jb, size_t j0, size_t j1) {
     if (jb->m <= DOT_MAXM) {
-        float *af = NULL;
-        if (jb->kmode == MODE_INT && jb->bbr >= FOLD_MIN_ROWS && (af = fp8_gemm_alloc_floats(jb->m * jb->akld)))
-            small_dot_fold(jb, j0, j1, af);
+        if (jb->kmode == MODE_INT && jb->bbr >= FOLD_MIN_ROWS)
+            small_dot_fold(jb, j0, j1, jb->task_ws); /* the folded A, m x akld (small_task_ws_floats_avx2) */
         else
             small_dot(jb, j0, j1);
-        fp8_gemm_free(af);
     } else
         (jb->bbr >= FOLD_MIN_ROWS ? (jb->m > 8 ? lutf_16 : lutf_8) : (jb->m > 8 ? lut_16 : lut_8))(jb, j0, j1);
 }
@@ -858,7 +855,10 @@ static void small_prepare_avx2(fp8_gemm_small_job *jb, float *ws) {
     jb->ak = ak;
     jb->akld = ld;
     jb->kmode = MODE_INT;
-    if (fold) small_ablk(jb, ws + m * ld, ak, 0, ld);
+    if (fold) {
+        small_ablk(jb, ws + m * ld, ak, 0, ld);
+        jb->task_ws_floats = m * ld; /* each task's folded copy of A (small_dot_fold) */
+    }
 }
 
 const fp8_gemm_small_kernels fp8_gemm_small_avx2 = {
