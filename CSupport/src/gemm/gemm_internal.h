@@ -1,10 +1,15 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * gemm_internal.h - NOT API. Shared by the GEMM drivers in gemm/:
- *   gemm.c          public entry points, argument checks, choice of path, workspaces, threading
- *   gemm_loops.c    the packed path: NC -> KC -> pack B -> MC -> pack A -> NR -> MR -> micro-kernel
- *   gemm_pack.c     decode(q) * scale into float slivers (scales folded while packing)
- *   gemm_small_m.c  the memory-bound path for M <= small->max_m: B streamed once, decoded inline
+ *   gemm.c            public entry points, argument checks, choice of path, threading
+ *   gemm_loops.c      the packed path: NC -> KC -> pack B -> MC -> pack A -> NR -> MR -> micro-kernel
+ *   gemm_small_m.c    the memory-bound path for M <= small->max_m: B streamed once, decoded inline
+ *   gemm_pack.c       decode(q) * scale into float slivers (scales folded while packing)
+ *   gemm_workspace.c  aligned buffers and the workspace cache (declared in gemm_kernels.h)
+ * Dependencies run one way, down this list: gemm.c calls the two paths, the paths call the packing,
+ * and everything below the driver calls only the kernel tables (gemm_kernels.h, kernels/<isa>/) and
+ * the workspace functions. The shared types and size helpers are defined here, in the header, so no
+ * file calls back up into the one above it; the kernels include gemm_kernels.h only.
  */
 #ifndef FP8_GEMM_INTERNAL_H
 #define FP8_GEMM_INTERNAL_H
