@@ -13,13 +13,14 @@
  *     kernel set's choice, documented there (and in fp8.h):
  *       scalar: folded, each B element is decode(q) * scale(block) (the scale_decode products);
  *       avx2:   promoted, per-block FP32 partial sums of exact code values scaled once into the
- *               totals (kernels/avx2/gemm_avx2_small.c: integer decode for M <= 4, table decode for
- *               larger M);
+ *               totals, or folded into a copy of A per scale row (kernels/avx2/gemm_avx2_small*.c:
+ *               integer decode for M <= 4, table decode for larger M);
  *   - tasks are ranges of B rows (N), never of K; the kernels compute each element with arithmetic
  *     that does not depend on the range, so the bits never depend on the thread count;
- *   - memory: one block per call from the workspace cache (gemm_workspace.c) holds the prepared A,
- *     the kernel's prepare workspace and one task workspace per thread (a task claims a free one), so
- *     a warm cache means no malloc at all, and a failed allocation returns before C is touched.
+ *   - memory: from the workspace cache (gemm_workspace.c), one block for the prepared A and the
+ *     kernel's prepare workspace, and one of per-task workspaces (one per thread, a task claims a
+ *     free one) if prepare asks: a warm cache means no malloc at all, and every block is taken
+ *     before C is touched, so a failed allocation returns FP8_ERR_NO_MEMORY with C untouched.
  */
 #include "gemm_internal.h"
 #include <sched.h>
