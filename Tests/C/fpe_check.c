@@ -221,21 +221,24 @@ static int traps_work(void) {
     return WIFSIGNALED(ws) && WTERMSIG(ws) == SIGFPE;
 }
 
+/* Every kernel set name the library knows (fp8_kernels_supported says which run here); scalar first. */
+static const char *sets[] = {"scalar", "avx2", "avx512", "avx512vbmi", "neon"};
+#define NSETS ((int)(sizeof sets / sizeof sets[0]))
+
 static int bitexact(enum kind k) { return k != GEMM_F32A && k != GEMM_FP8; }
 
 static int g_fail, g_cases, g_clean;
 static const char *g_filter; /* argv[1]: run only the cases whose name contains it */
 
 static void check(tcase *t) {
-    static const char *sets[] = {"scalar", "avx2", "avx512", "neon"};
-    int res[4] = {0};
-    size_t len[4] = {0};
+    int res[NSETS] = {0};
+    size_t len[NSETS] = {0};
     if (g_filter && !strstr(t->name, g_filter)) return;
     g_cases++;
     res[0] = run_in_child(t, "scalar", 0, &len[0]);
     if (res[0] == 2) { printf("FAIL %s: scalar did not finish\n", t->name); g_fail++; return; }
     if (res[0] == 0) g_clean++;
-    for (int s = 1; s < 4; s++) {
+    for (int s = 1; s < NSETS; s++) {
         if (!fp8_kernels_supported(sets[s])) continue;
         res[s] = run_in_child(t, sets[s], s, &len[s]);
         if (res[s] == 2) { printf("FAIL %s: %s did not finish\n", t->name, sets[s]); g_fail++; continue; }
@@ -260,7 +263,7 @@ int main(int argc, char **argv) {
     fp8_set_num_threads(1); /* the trap is then raised on the calling (child) thread */
     make_inputs();
     g_slot = 16 + 64 + 4 * (size_t)NSTREAM + 4096;
-    g_shm = mmap(NULL, 4 * g_slot, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    g_shm = mmap(NULL, NSETS * g_slot, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     if (g_shm == MAP_FAILED) { perror("mmap"); return 2; }
     tcase t;
     for (int f = 0; f < 2; f++) {

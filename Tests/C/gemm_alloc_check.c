@@ -63,7 +63,7 @@ static int fail_once(const char *set, int nth, size_t m) {
 }
 
 int main(void) {
-    static const char *sets[] = {"scalar", "avx2", "avx512", "neon"};
+    static const char *sets[] = {"scalar", "avx2", "avx512", "avx512vbmi", "neon"};
     static float c[16 * N];
     for (size_t i = 0; i < sizeof g_q; i++) g_q[i] = (uint8_t)((i * 2654435761u) >> 24) & 0xBB; /* finite codes */
     for (size_t i = 0; i < sizeof g_qa; i++) g_qa[i] = (uint8_t)((i * 40503u) >> 8) & 0xBB;
@@ -80,7 +80,7 @@ int main(void) {
         CHECK(fail_once("avx2", 1, 2), "avx2: the second allocation was not reached");
     /* 2. Warm: every shape once, then again: the second round allocates nothing. */
     int sets_run = 0;
-    for (int si = 0; si < 4; si++) {
+    for (int si = 0; si < (int)(sizeof sets / sizeof sets[0]); si++) {
         if (!fp8_kernels_supported(sets[si])) continue;
         fp8_set_kernels(sets[si]);
         sets_run++;
