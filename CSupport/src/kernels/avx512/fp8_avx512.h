@@ -144,6 +144,10 @@ FP8_AVX512 static FP8_AVX512_INLINE __m512 dec16_scaled(fp8_format fmt, __m128i 
     return m == (__mmask16)0xFFFF ? _mm512_mul_ps(v, vs) : _mm512_maskz_mul_ps(m, v, vs);
 }
 
+/* A NaN scale, on the bits (a float compare would raise invalid). scale_decode and pack_fp8 hand such
+ * segments to the scalar set, so the NaN a product returns is the scalar set's. */
+static inline int fp8_avx512_is_nan(float x) { return (fp8_bits_from_f32(x) & 0x7FFFFFFFu) > 0x7F800000u; }
+
 /* The multiplier dec16_scaled wants for `scale`, and whether it needs the separate * 256. Decided on
  * the bits, with no float operation: 256 * scale is exact and finite when scale's exponent field is
  * below 255 - 8 (so nothing can overflow or raise); NaN, Inf and huge scales take the two multiplies,

@@ -102,12 +102,15 @@ FP8_AVX512 static void interleave_avx512(const float *src, size_t lds, size_t ro
 /* ---- fused decode + scale + interleave (packing FP8 slivers) ----------------------------------- */
 
 /* dst[k*r + i] = decode(q[i*ldq + k]) * rowscale[i] for k < n, i < r (r = 32 or 14): the floats of
- * scale_decode (dec16_scaled, one rounding), transposed in registers. Handles every n and scale. */
+ * scale_decode (dec16_scaled, one rounding), transposed in registers. Handles every n and every scale
+ * but NaN (declined, so that the generic path's scale_decode gives the scalar set's NaN). */
 FP8_AVX512 static int pack_fp8_avx512(fp8_format fmt, const uint8_t *q, size_t ldq, size_t n, const float *rowscale,
                                       float *dst, size_t r) {
     __m512 v[16], vs[32];
     int m256[32];
     if (r != 32 && r != 14) return 0;
+    for (size_t i = 0; i < r; i++)
+        if (fp8_avx512_is_nan(rowscale[i])) return 0; /* the generic path sends it to scalar */
     for (size_t i = 0; i < r; i++) vs[i] = _mm512_set1_ps(fp8_avx512_mult(fmt, rowscale[i], &m256[i]));
     for (size_t k = 0; k < n; k += 16) {
         size_t nk = n - k < 16 ? n - k : 16;

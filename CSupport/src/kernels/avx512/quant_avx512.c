@@ -51,6 +51,7 @@ static void scale_encode_avx512(fp8_format fmt, const float *x, uint8_t *q, size
 /* x[i] = decode(q[i]) * scale, one rounding (dec16_scaled); with VBMI, 32 codes per step from the
  * exact-value tables, times the scale itself (the same single rounding of the same product). */
 FP8_AVX512VBMI static void scale_decode_vbmi(fp8_format fmt, const uint8_t *q, float *x, size_t n, float scale) {
+    if (fp8_avx512_is_nan(scale)) { fp8_quant_scalar.scale_decode(fmt, q, x, n, scale); return; }
     const __m512 vs = _mm512_set1_ps(scale);
     size_t i = 0;
     for (; i + 32 <= n; i += 32) {
@@ -70,6 +71,7 @@ FP8_AVX512VBMI static void scale_decode_vbmi(fp8_format fmt, const uint8_t *q, f
 }
 
 FP8_AVX512 static void scale_decode_shift(fp8_format fmt, const uint8_t *q, float *x, size_t n, float scale) {
+    if (fp8_avx512_is_nan(scale)) { fp8_quant_scalar.scale_decode(fmt, q, x, n, scale); return; }
     int mul256;
     const __m512 vs = _mm512_set1_ps(fp8_avx512_mult(fmt, scale, &mul256));
     size_t i = 0;
