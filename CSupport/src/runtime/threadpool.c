@@ -11,11 +11,12 @@
  *  - fork(): the child has only the forking thread, but a copy of the pool's state (the count of
  *    started workers, a job that another thread of the parent was running, a locked mutex). A
  *    pthread_atfork handler, registered before the first worker is started, resets it: the prepare
- *    handler takes g_mu, so the copy is taken between jobs' bookkeeping steps, and the child handler
- *    re-creates the locks and condition variables and forgets the workers and any job. The forking
- *    thread never holds g_busy (no user code runs inside a job), so it is not waited for: a fork is
- *    never delayed by a long job on another thread. If the handler cannot be registered the pool is
- *    never used (every job runs on the caller), so a child can never wait for a missing worker.
+ *    handler takes g_mu, so the copy is taken between the bookkeeping steps of jobs, and the child
+ *    handler releases it, re-creates g_busy and the condition variables, and forgets the workers and
+ *    any job. g_busy is not taken by the prepare handler: the forking thread never holds it (no user
+ *    code runs inside a job), so a fork is never delayed by a long job on another thread. If the
+ *    handler cannot be registered the pool is never used (every job runs on the caller), so a child
+ *    can never wait for a missing worker.
  *  - fp8_release_threads asks every worker to exit and joins it; the next job starts new ones.
  */
 #include "../internal/fp8_internal.h"
@@ -104,10 +105,11 @@ int fp8_set_num_threads(int n) {
 static void atfork_prepare(void) { pthread_mutex_lock(&g_mu); }
 static void atfork_parent(void) { pthread_mutex_unlock(&g_mu); }
 
-/* The child: only the forking thread exists. Fresh locks (g_mu was taken by atfork_prepare, g_busy
- * may be held by a parent thread that is not here) and no workers, no job. */
+/* The child: only the forking thread exists. g_mu is this thread's (atfork_prepare took it); g_busy may
+ * be held by a parent thread that is not here, and the condition variables may count its waiting
+ * workers, so they are made anew. No workers, no job. */
 static void atfork_child(void) {
-    pthread_mutex_init(&g_mu, NULL);
+    pthread_mutex_unlock(&g_mu);
     pthread_mutex_init(&g_busy, NULL);
     pthread_cond_init(&g_cv_work, NULL);
     pthread_cond_init(&g_cv_done, NULL);
