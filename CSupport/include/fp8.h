@@ -40,13 +40,11 @@
  * - Thread safety: all functions may be called concurrently from several threads, except
  *   fp8_set_kernels, which must not race with other calls. fp8_set_num_threads may be called at any
  *   time from any thread; a call already running keeps the count it started with.
- * - fork(): the pool is fork-safe. A pthread_atfork handler resets the child's pool (the child has
- *   none of the parent's threads), so the child's first large call starts new workers; this holds
- *   also when another thread of the parent was inside a call at the fork (that call is the
- *   parent's; it does not continue in the child). Every function may be called in the child.
- *   (As always after fork() in a multi-threaded process, POSIX promises only async-signal-safe
- *   functions to the child; the library relies on glibc-style malloc and pthread_create working
- *   there, as Python's multiprocessing and pre-fork servers do.)
+ * - fork(): the pool is fork-safe. A pthread_atfork handler resets the pool in the child (which has
+ *   none of the parent's threads), and the child's first large call starts new workers. This holds
+ *   also when another thread of the parent was inside a call at the fork: that call goes on in the
+ *   parent only. Every function may be called in the child (as after any fork() of a threaded
+ *   process, this relies on malloc and pthread_create working in the child, as they do in glibc).
  */
 #ifndef FP8_H
 #define FP8_H
