@@ -77,6 +77,7 @@ static float f32_of_bits(uint32_t u) { float f; memcpy(&f, &u, 4); return f; }
 static uint32_t bits_of(float f) { uint32_t u; memcpy(&u, &f, 4); return u; }
 
 int main(void) {
+    const char *kernels = fp8_kernels(); /* the set under test (the end restores the default) */
     /* Inputs. */
     static float x[256];
     static double xd[256];
@@ -291,6 +292,6 @@ int main(void) {
         check(fp8_version() && strcmp(fp8_version(), want) == 0, __LINE__, "fp8_version() matches the macros");
     }
 
-    printf("bad_input_test: %d passed, %d failed (%d bad-input cases)\n", g_pass, g_fail, g_cases);
+    printf("bad_input_test: %d passed, %d failed (%d bad-input cases; %s kernels)\n", g_pass, g_fail, g_cases, kernels);
     return g_fail != 0;
 }

@@ -208,7 +208,7 @@ int main(void) {
     CHECK(compute(&g_other) == 0 && same(&g_other, &g_ref), "calls after release and fork");
     CHECK(fp8_release_threads() == FP8_OK, "final release");
 
-    printf("fork_test: %d passed, %d failed\n", g_pass, g_fail);
+    printf("fork_test: %d passed, %d failed (%s kernels)\n", g_pass, g_fail, fp8_kernels());
     free(g_x); free(g_qx); free(g_ga); free(g_gb); free(g_sa);
     results *rs[2] = {&g_ref, &g_other};
     for (int i = 0; i < 2; i++) { free(rs[i]->enc); free(rs[i]->q); free(rs[i]->qs); free(rs[i]->gc); free(rs[i]->sc); }

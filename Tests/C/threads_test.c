@@ -165,7 +165,7 @@ int main(int argc, char **argv) {
     CHECK(fp8_release_threads() == FP8_OK, "release");
     out_free(&g_ref);
     free(g_x); free(g_xd); free(g_qx); free(g_ga); free(g_sa); free(g_gb);
-    printf("threads_test: %d passed, %d failed (%d rounds on %d callers, %d thread-count changes)\n",
-           pass, fail, g_rounds, CALLERS, atomic_load(&g_changes));
+    printf("threads_test: %d passed, %d failed (%d rounds on %d callers, %d thread-count changes; %s kernels)\n",
+           pass, fail, g_rounds, CALLERS, atomic_load(&g_changes), fp8_kernels());
     return fail != 0;
 }
