@@ -34,8 +34,8 @@
 /* Only the fp8.h API (marked FP8_API) is exported from a shared libfp8: everything declared or defined
  * from here on, in this header and in every library source that includes it, is hidden. A pragma
  * rather than -fvisibility=hidden, so the SwiftPM target (which cannot pass compiler flags) and a
- * plain `cc -shared` build export the same symbols. scripts/test.sh lists the exports and fails on
- * any name fp8.h does not declare. */
+ * plain `cc -shared` build export the same symbols. scripts/c-packaging.sh (run by scripts/test.sh)
+ * lists the exports and fails on any name fp8.h does not declare. */
 #if defined(__GNUC__) && !defined(_WIN32)
 #pragma GCC visibility push(hidden)
 #endif
