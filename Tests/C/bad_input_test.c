@@ -176,6 +176,8 @@ int main(void) {
     CASE(FP8_ERR_NULL_POINTER, QZ(FP8_E4M3, NULL, 4, 8, 8, 1, 8, FP8_SCALE_AMAX, o_q, 8, o_s));
     CASE(FP8_ERR_NULL_POINTER, QZ(FP8_E4M3, x, 4, 8, 8, 1, 8, FP8_SCALE_AMAX, NULL, 8, o_s));
     CASE(FP8_ERR_NULL_POINTER, QZ(FP8_E4M3, x, 4, 8, 8, 1, 8, FP8_SCALE_AMAX, o_q, 8, NULL));
+    CASE(FP8_ERR_NULL_POINTER, fp8_quantize_f32(FP8_E4M3, NULL, 4, 8, 8, 1, 8, FP8_SCALE_AMAX, o_q, 8, o_s));
+    CASE(FP8_ERR_NULL_POINTER, fp8_quantize_f32(FP8_E4M3, x, 4, 8, 8, 1, 8, FP8_SCALE_AMAX, o_q, 8, NULL));
     CASE(FP8_ERR_SIZE_OVERFLOW, QZ(FP8_E4M3, x, 4, 8, HUGE_N / 2, 1, 8, FP8_SCALE_AMAX, o_q, 8, o_s)); /* x span */
     CASE(FP8_ERR_SIZE_OVERFLOW, QZ(FP8_E4M3, x, 4, 8, HUGE_N / 8, 1, 8, FP8_SCALE_AMAX, o_q, 8, o_s)); /* x bytes */
     CASE(FP8_ERR_SIZE_OVERFLOW, QZ(FP8_E4M3, x, 4, 8, 8, 1, 8, FP8_SCALE_AMAX, o_q, HUGE_N / 2, o_s)); /* q span */
@@ -258,6 +260,8 @@ int main(void) {
         a = A; a.block_cols = 0;     CASE(FP8_ERR_BAD_SHAPE, fp8_gemm(&a, &B, 1, 0, o_c, 8));
         a = A; a.data = NULL;        CASE(FP8_ERR_NULL_POINTER, fp8_gemm(&a, &B, 1, 0, o_c, 8));
         b = B; b.scales = NULL;      CASE(FP8_ERR_NULL_POINTER, fp8_gemm(&A, &b, 1, 0, o_c, 8));
+        a = A; a.scales = NULL;      CASE(FP8_ERR_NULL_POINTER, fp8_gemm(&a, &B, 1, 0, o_c, 8));
+        b = B; b.data = NULL;        CASE(FP8_ERR_NULL_POINTER, fp8_gemm(&A, &b, 1, 0, o_c, 8));
         a = A; a.ld = HUGE_N / 2;    CASE(FP8_ERR_SIZE_OVERFLOW, fp8_gemm(&a, &B, 1, 0, o_c, 8)); /* A span */
         b = B; b.rows = HUGE_N / 2;  CASE(FP8_ERR_SIZE_OVERFLOW, fp8_gemm(&A, &b, 1, 0, o_c, HUGE_N / 2)); /* B span */
         CASE(FP8_ERR_SIZE_OVERFLOW, fp8_gemm(&A, &B, 1, 0, o_c, HUGE_N / 8)); /* C bytes */
@@ -267,6 +271,9 @@ int main(void) {
         CASE(FP8_ERR_NULL_POINTER, fp8_gemm_f32a(4, NULL, 16, &B, 1, 0, o_c, 8));
         CASE(FP8_ERR_NULL_POINTER, fp8_gemm_f32a(4, x, 16, &B, 1, 0, NULL, 8));
         b = B; b.format = BADF;      CASE(FP8_ERR_BAD_FORMAT, fp8_gemm_f32a(4, x, 16, &b, 1, 0, o_c, 8));
+        b = B; b.data = NULL;        CASE(FP8_ERR_NULL_POINTER, fp8_gemm_f32a(4, x, 16, &b, 1, 0, o_c, 8));
+        b = B; b.scales = NULL;      CASE(FP8_ERR_NULL_POINTER, fp8_gemm_f32a(4, x, 16, &b, 1, 0, o_c, 8));
+        b = B; b.block_rows = 0;     CASE(FP8_ERR_BAD_SHAPE, fp8_gemm_f32a(4, x, 16, &b, 1, 0, o_c, 8));
         CASE(FP8_ERR_BAD_SHAPE, fp8_gemm_f32a(4, x, 15, &B, 1, 0, o_c, 8)); /* lda < K */
         CASE(FP8_ERR_BAD_SHAPE, fp8_gemm_f32a(4, x, 16, &B, 1, 0, o_c, 7)); /* ldc < N */
         CASE(FP8_ERR_SIZE_OVERFLOW, fp8_gemm_f32a(4, x, HUGE_N / 8, &B, 1, 0, o_c, 8)); /* A bytes */
