@@ -66,7 +66,7 @@ for t in $tests; do
         2> >(grep -v 'Cannot export local symbol' >&2)
 done
 export ASAN_OPTIONS="detect_leaks=1:halt_on_error=1" UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
-for k in scalar avx2 avx512 neon; do # each set this machine supports
+for k in $(grep -oE '^ *\{"[a-z0-9]+"' CSupport/src/runtime/dispatch.c | tr -dc 'a-z0-9\n'); do # each set of the table this machine supports
     o=$(FP8_KERNELS=$k "$out/asan_example") # also fails the script if the example fails
     case $o in *"not honoured"*) continue ;; esac
     for t in bad_input_test threads_test fork_test; do FP8_KERNELS=$k "$out/asan_$t"; done

@@ -24,7 +24,7 @@ FP8_KERNELS=scalar FP8_NUM_THREADS=3 .build/c/example | grep -q "kernels scalar,
 for t in bad_input_test threads_test fork_test; do
     cc -std=c11 -O2 -Wall -Wextra -Werror -ICSupport/include Tests/C/$t.c -L.build/c -lfp8 -lpthread -lm -Wl,-rpath,"$PWD/.build/c" -o .build/c/$t
 done
-for k in scalar avx2 avx512 neon; do
+for k in $(grep -oE '^ *\{"[a-z0-9]+"' CSupport/src/runtime/dispatch.c | tr -dc 'a-z0-9\n'); do # each set of the table this machine supports
     o=$(FP8_KERNELS=$k .build/c/example) # also fails the script if the example fails
     case $o in *"not honoured"*) continue ;; esac
     for t in bad_input_test threads_test fork_test; do FP8_KERNELS=$k .build/c/$t; done
