@@ -20,7 +20,10 @@ let package = Package(
             path: "CSupport",
             sources: ["src"],
             publicHeadersPath: "include",
-            linkerSettings: [.linkedLibrary("pthread", .when(platforms: [.linux]))]
+            linkerSettings: [
+                .linkedLibrary("pthread", .when(platforms: [.linux])),
+                .linkedLibrary("m", .when(platforms: [.linux])), // ilogbf, fmin, fmax, ldexp, frexp
+            ]
         ),
 
         // MARK: - Implementation details shared by tests and the bench (not products)

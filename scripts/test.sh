@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
-# The test command: installs what it needs, builds the C target on its own with cc (and runs the C
-# example against it), then runs every Swift test in release mode (the exhaustive 2^32 codec check
-# needs optimised C; it takes about a minute).
+# The test command: installs what it needs, builds the C target on its own with cc, checks its
+# packaging (exported symbols, the documented builds, make install + pkg-config), runs the C example
+# and the C tests against it (under sanitizers too when CI=true), then runs every Swift test in
+# release mode (the exhaustive 2^32 codec check needs optimised C; it takes about a minute).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh
@@ -11,11 +12,25 @@ missing=$(git ls-files 2>/dev/null | grep -E '\.(c|h|swift|py|sh|modulemap)$|^\.
     head -3 "$f" | grep -q 'SPDX-License-Identifier: Apache-2.0' || echo "$f"; done)
 [ -z "$missing" ] || { echo "files without an SPDX-License-Identifier line:" >&2; echo "$missing" >&2; exit 1; }
 mkdir -p .build/c
-cc -std=c11 -O2 -Wall -Wextra -Werror -shared -fPIC -ICSupport/include $(find CSupport/src -name '*.c') -lpthread -o .build/c/libfp8.so
+cc -std=c11 -O2 -Wall -Wextra -Werror -shared -fPIC -ICSupport/include $(find CSupport/src -name '*.c') -lpthread -lm -o .build/c/libfp8.so
+scripts/c-packaging.sh .build/c/libfp8.so
 cc -std=c11 -O2 -Wall -ICSupport/include Tests/C/example.c -L.build/c -lfp8 -lm -Wl,-rpath,"$PWD/.build/c" -o .build/c/example
 # An unknown FP8_KERNELS value falls back to the best set and says so.
 FP8_KERNELS=bogus .build/c/example | grep -q "FP8_KERNELS not honoured" || { echo "FP8_KERNELS fallback not reported" >&2; exit 1; }
 FP8_KERNELS=scalar FP8_NUM_THREADS=3 .build/c/example | grep -q "kernels scalar, 3 threads" || { echo "FP8_KERNELS/FP8_NUM_THREADS not applied" >&2; exit 1; }
 .build/c/example
+# The C tests: bad inputs, concurrent callers while the thread count changes, fork; every kernel set
+# this machine supports (the example says when FP8_KERNELS names one it does not).
+for t in bad_input_test threads_test fork_test; do
+    cc -std=c11 -O2 -Wall -Wextra -Werror -ICSupport/include Tests/C/$t.c -L.build/c -lfp8 -lpthread -lm -Wl,-rpath,"$PWD/.build/c" -o .build/c/$t
+done
+for k in $(grep -oE '^ *\{"[a-z0-9]+"' CSupport/src/runtime/dispatch.c | tr -dc 'a-z0-9\n'); do # each set of the table this machine supports
+    o=$(FP8_KERNELS=$k .build/c/example) # also fails the script if the example fails
+    case $o in *"not honoured"*) continue ;; esac
+    for t in bad_input_test threads_test fork_test; do FP8_KERNELS=$k .build/c/$t; done
+done
+# CI also runs the C tests under ThreadSanitizer, ASan+UBSan and valgrind.
+if [ "${CI:-}" = true ]; then scripts/sanitize.sh; fi
+# FP-exception contract and allocation-free small-M GEMM (each runs every supported kernel set).
 for t in fpe_check gemm_alloc_check; do cc -std=c11 -O2 -Wall -Wextra -Werror -D_GNU_SOURCE -ICSupport/include Tests/C/$t.c -L.build/c -lfp8 -lm -ldl -Wl,-rpath,"$PWD/.build/c" -o .build/c/$t; .build/c/$t; done
 swift test -c release "$@"

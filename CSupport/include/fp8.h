@@ -3,9 +3,21 @@
  * fp8.h - exact OCP FP8 (E4M3, E5M2) codecs, fine-grained block quantization and a
  * tile-wise scaled FP8 GEMM with FP32 accumulation, for ordinary CPUs.
  *
- * This is the library's only public C header. The library is plain C11 + pthreads:
+ * This is the library's only public C header. The library is plain C11 + pthreads + libm. To build
+ * and install libfp8.so, libfp8.a, this header and the pkg-config file fp8.pc (PREFIX and DESTDIR are
+ * honoured), then compile a program against the installation:
  *
- *     cc -O2 -shared -fPIC -ICSupport/include $(find CSupport/src -name '*.c') -lpthread -o libfp8.so
+ *     make -C CSupport
+ *     make -C CSupport install PREFIX=/usr/local
+ *     cc app.c $(pkg-config --cflags --libs fp8) -o app
+ *
+ * (for a prefix pkg-config does not search, set PKG_CONFIG_PATH=$PREFIX/lib/pkgconfig, and
+ * LD_LIBRARY_PATH=$PREFIX/lib to run the program). Or without make, from the repository root:
+ *
+ *     cc -O2 -shared -fPIC -ICSupport/include $(find CSupport/src -name '*.c') -lpthread -lm -o libfp8.so
+ *     cc -O2 -ICSupport/include app.c -L. -lfp8 -Wl,-rpath,. -o app
+ *
+ * Only the functions declared here are exported from the shared library.
  *
  * Conventions that hold for every function below
  * -----------------------------------------------
@@ -34,9 +46,16 @@
  *   FE_UNDERFLOW and FE_INEXACT are not covered (ordinary rounding raises them; the avx2 encoder
  *   raises FE_INEXACT). Pool threads run in the caller's floating-point environment, traps included.
  * - Large operations use a small persistent pthread pool; FP8_NUM_THREADS=N or fp8_set_num_threads
- *   sets the thread count (default: the number of online CPUs). Results never depend on it.
+ *   sets the thread count (default: the number of online CPUs). Results never depend on it. Its
+ *   workers start at the first large call; fp8_release_threads stops them.
  * - Thread safety: all functions may be called concurrently from several threads, except
- *   fp8_set_kernels and fp8_set_num_threads, which must not race with other calls.
+ *   fp8_set_kernels, which must not race with other calls. fp8_set_num_threads may be called at any
+ *   time from any thread; a call already running keeps the count it started with.
+ * - fork(): the pool is fork-safe. A pthread_atfork handler resets the pool in the child (which has
+ *   none of the parent's threads), and the child's first large call starts new workers. This holds
+ *   also when another thread of the parent was inside a call at the fork: that call goes on in the
+ *   parent only. Every function may be called in the child (as after any fork() of a threaded
+ *   process, this relies on malloc and pthread_create working in the child, as they do in glibc).
  */
 #ifndef FP8_H
 #define FP8_H
@@ -44,9 +63,25 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Marks the exported API. Everything else in the library is hidden (see src/internal/fp8_internal.h). */
+#if defined(__GNUC__) && !defined(_WIN32)
+#define FP8_API __attribute__((visibility("default")))
+#else
+#define FP8_API
+#endif
+
+/* The library version (semantic versioning); fp8_version() gives the built library's. */
+#define FP8_VERSION_MAJOR 0
+#define FP8_VERSION_MINOR 4
+#define FP8_VERSION_PATCH 0
+
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+/** The version of the library in use, "MAJOR.MINOR.PATCH" (e.g. "0.4.0"): static, never NULL. It
+ *  equals the FP8_VERSION_* macros a program was compiled with unless it runs on another build. */
+FP8_API const char *fp8_version(void);
 
 /* ------------------------------------------------------------------------------------------------
  * Status codes
@@ -67,7 +102,7 @@ typedef enum fp8_status {
 } fp8_status;
 
 /** A static, human-readable description of `status` (never NULL; "unknown status" if unknown). */
-const char *fp8_status_string(int status);
+FP8_API const char *fp8_status_string(int status);
 
 /* ------------------------------------------------------------------------------------------------
  * Formats
@@ -83,7 +118,7 @@ const char *fp8_status_string(int status);
 typedef enum fp8_format { FP8_E4M3 = 0, FP8_E5M2 = 1 } fp8_format;
 
 /** Largest finite value of `fmt` (448 or 57344), or 0 for an unknown format. */
-float fp8_max_finite(fp8_format fmt);
+FP8_API float fp8_max_finite(fp8_format fmt);
 
 /* ------------------------------------------------------------------------------------------------
  * Codecs: float32/float64 <-> FP8
@@ -100,22 +135,25 @@ float fp8_max_finite(fp8_format fmt);
  * gives 0x80, and results do not depend on the FPU's flush-to-zero / denormals-are-zero modes.
  *
  * src and dst may not overlap. Returns FP8_OK, FP8_ERR_BAD_FORMAT, FP8_ERR_BAD_ARGUMENT (saturate not
- * 0 or 1) or FP8_ERR_NULL_POINTER (src or dst NULL with n > 0).
+ * 0 or 1), FP8_ERR_NULL_POINTER (src or dst NULL with n > 0) or FP8_ERR_SIZE_OVERFLOW (n * 4 bytes,
+ * the size of src, does not fit in size_t), checked in this order; a failed call writes nothing.
  */
-int fp8_encode_f32(fp8_format fmt, const float *src, uint8_t *dst, size_t n, int saturate);
+FP8_API int fp8_encode_f32(fp8_format fmt, const float *src, uint8_t *dst, size_t n, int saturate);
 
 /**
  * Decode n FP8 codes to float32 (exact: every FP8 value is a float32). NaN codes decode to a quiet
  * NaN with the code's sign (E4M3: sign | 0x7FC00000; E5M2: the binary16 NaN widened, payload kept,
- * quiet bit set). Same statuses as fp8_encode_f32 (minus the saturate check).
+ * quiet bit set). Same statuses as fp8_encode_f32 (minus the saturate check; FP8_ERR_SIZE_OVERFLOW
+ * when n * 4 bytes, the size of dst, does not fit in size_t).
  */
-int fp8_decode_f32(fp8_format fmt, const uint8_t *src, float *dst, size_t n);
+FP8_API int fp8_decode_f32(fp8_format fmt, const uint8_t *src, float *dst, size_t n);
 
 /**
  * Encode n float64 values, rounding ONCE from the double (never through float32):
- * -431.99999999999994 gives -416 in E4M3. Overflow rules as fp8_encode_f32.
+ * -431.99999999999994 gives -416 in E4M3. Overflow rules and statuses as fp8_encode_f32
+ * (FP8_ERR_SIZE_OVERFLOW when n * 8 bytes, the size of src, does not fit in size_t).
  */
-int fp8_encode_f64(fp8_format fmt, const double *src, uint8_t *dst, size_t n, int saturate);
+FP8_API int fp8_encode_f64(fp8_format fmt, const double *src, uint8_t *dst, size_t n, int saturate);
 
 /**
  * Stochastic rounding: each value rounds up to the next FP8 value above it (in magnitude) with
@@ -123,10 +161,10 @@ int fp8_encode_f64(fp8_format fmt, const double *src, uint8_t *dst, size_t n, in
  * finite the next step is the virtual value one quantum above it, which then overflows as in
  * fp8_encode_f32). The random draw for element i is a pure function of (seed, i), so the output is
  * identical for identical seeds whatever the thread count or kernel set. Probabilities are exact to
- * 2^-32.
+ * 2^-32. Statuses as fp8_encode_f32.
  */
-int fp8_encode_f32_stochastic(fp8_format fmt, const float *src, uint8_t *dst, size_t n,
-                              int saturate, uint64_t seed);
+FP8_API int fp8_encode_f32_stochastic(fp8_format fmt, const float *src, uint8_t *dst, size_t n,
+                                      int saturate, uint64_t seed);
 
 /* ------------------------------------------------------------------------------------------------
  * Block-scaled quantization
@@ -170,37 +208,38 @@ typedef struct fp8_matrix {
  * FP8_ERR_NON_FINITE (x holds NaN or +-Inf: then every scale is set to NaN and every code of q to the
  * format's NaN, so nothing looks valid). Only q's [rows, cols] elements are written.
  */
-int fp8_quantize_f32(fp8_format fmt, const float *x, size_t rows, size_t cols, size_t ldx,
-                     size_t block_rows, size_t block_cols, fp8_scale_rule rule,
-                     uint8_t *q, size_t ldq, float *scales);
+FP8_API int fp8_quantize_f32(fp8_format fmt, const float *x, size_t rows, size_t cols, size_t ldx,
+                             size_t block_rows, size_t block_cols, fp8_scale_rule rule,
+                             uint8_t *q, size_t ldq, float *scales);
 
 /**
  * As fp8_quantize_f32; on FP8_ERR_NON_FINITE also stores the row and column of the first non-finite
  * element in row-major order into *bad_row / *bad_col (either pointer may be NULL).
  */
-int fp8_quantize_f32_ex(fp8_format fmt, const float *x, size_t rows, size_t cols, size_t ldx,
-                        size_t block_rows, size_t block_cols, fp8_scale_rule rule,
-                        uint8_t *q, size_t ldq, float *scales, size_t *bad_row, size_t *bad_col);
+FP8_API int fp8_quantize_f32_ex(fp8_format fmt, const float *x, size_t rows, size_t cols, size_t ldx,
+                                size_t block_rows, size_t block_cols, fp8_scale_rule rule,
+                                uint8_t *q, size_t ldq, float *scales, size_t *bad_row, size_t *bad_col);
 
 /**
  * Dequantize m into x[m->rows, m->cols] (leading dimension ldx): x = decode(q) * scale(block), one
  * float32 multiply per element. Errors: FP8_ERR_NULL_POINTER, FP8_ERR_BAD_FORMAT, FP8_ERR_BAD_SHAPE,
  * FP8_ERR_SIZE_OVERFLOW.
  */
-int fp8_dequantize_f32(const fp8_matrix *m, float *x, size_t ldx);
+FP8_API int fp8_dequantize_f32(const fp8_matrix *m, float *x, size_t ldx);
 
 /**
  * Export n power-of-two scales as E8M0 bytes (value 2^(byte - 127), 0xFF = NaN, as MX stores them).
  * Fails with FP8_ERR_BAD_SCALE, writing nothing, if any scale is not an exact power of two in
- * [2^-127, 2^127].
+ * [2^-127, 2^127]. Other errors: FP8_ERR_NULL_POINTER (a pointer NULL with n > 0), then
+ * FP8_ERR_SIZE_OVERFLOW (n * 4 bytes does not fit in size_t), both checked before any scale is read.
  */
-int fp8_scales_to_e8m0(const float *scales, uint8_t *e8m0, size_t n);
+FP8_API int fp8_scales_to_e8m0(const float *scales, uint8_t *e8m0, size_t n);
 
 /**
  * Import n E8M0 bytes as float32 scales. Fails with FP8_ERR_BAD_SCALE, writing nothing, if a byte is
- * 0xFF (NaN). Note 0x00 (2^-127) is a float32 subnormal.
+ * 0xFF (NaN). Note 0x00 (2^-127) is a float32 subnormal. Other errors as fp8_scales_to_e8m0.
  */
-int fp8_scales_from_e8m0(const uint8_t *e8m0, float *scales, size_t n);
+FP8_API int fp8_scales_from_e8m0(const uint8_t *e8m0, float *scales, size_t n);
 
 /* ------------------------------------------------------------------------------------------------
  * GEMM: C = alpha * deq(A) * deq(B)^T + beta * C, FP32 accumulation
@@ -241,42 +280,53 @@ int fp8_scales_from_e8m0(const uint8_t *e8m0, float *scales, size_t n);
  * ldc < N, zero block size), FP8_ERR_SIZE_OVERFLOW, FP8_ERR_NO_MEMORY. M, N or K = 0 are valid
  * (K = 0 gives C = beta * C).
  */
-int fp8_gemm(const fp8_matrix *a, const fp8_matrix *b, float alpha, float beta, float *c, size_t ldc);
+FP8_API int fp8_gemm(const fp8_matrix *a, const fp8_matrix *b, float alpha, float beta, float *c, size_t ldc);
 
 /**
  * Weight-only variant: C[M,N] = alpha * A[M,K] * deq(B)[N,K]^T + beta * C with A plain float32
  * (leading dimension lda >= K, K = b->cols). Same contract as fp8_gemm.
  */
-int fp8_gemm_f32a(size_t m, const float *a, size_t lda, const fp8_matrix *b,
-                  float alpha, float beta, float *c, size_t ldc);
+FP8_API int fp8_gemm_f32a(size_t m, const float *a, size_t lda, const fp8_matrix *b,
+                          float alpha, float beta, float *c, size_t ldc);
 
 /* ------------------------------------------------------------------------------------------------
  * Run-time configuration
  * ---------------------------------------------------------------------------------------------- */
 
 /** Name of the kernel set in use: "scalar", "avx2", "avx512", "avx512vbmi" or "neon". */
-const char *fp8_kernels(void);
+FP8_API const char *fp8_kernels(void);
 
 /** 1 if the kernel set `name` exists in this build and this CPU supports it, else 0. */
-int fp8_kernels_supported(const char *name);
+FP8_API int fp8_kernels_supported(const char *name);
 
 /**
  * Switch to kernel set `name` (NULL or "" = best available). If the name is unknown or unsupported,
  * the best available set is used and FP8_ERR_UNSUPPORTED is returned. Not thread-safe.
  */
-int fp8_set_kernels(const char *name);
+FP8_API int fp8_set_kernels(const char *name);
 
 /**
  * Status of the FP8_KERNELS environment request made at start-up: FP8_OK if it was absent or
  * honoured, FP8_ERR_UNSUPPORTED if it named an unknown or unsupported set (the best set is in use).
  */
-int fp8_kernels_env_status(void);
+FP8_API int fp8_kernels_env_status(void);
 
 /** Threads used by large operations (>= 1). */
-int fp8_num_threads(void);
+FP8_API int fp8_num_threads(void);
 
-/** Set the thread count (1..256); 0 restores the default. Returns FP8_ERR_BAD_ARGUMENT otherwise. */
-int fp8_set_num_threads(int n);
+/**
+ * Set the thread count (1..256); 0 restores the default. Returns FP8_ERR_BAD_ARGUMENT otherwise.
+ * Safe to call concurrently with any other function: calls that start afterwards use the new count.
+ */
+FP8_API int fp8_set_num_threads(int n);
+
+/**
+ * Stop the pool's worker threads and wait for them to exit (joined, their stacks freed), and free the
+ * GEMM workspaces the library keeps for reuse, e.g. before a leak checker's report at exit or before
+ * dlclose. A call running on another thread is let finish first; the next large call starts new
+ * workers (and allocates workspaces again), so nothing else changes. Returns FP8_OK.
+ */
+FP8_API int fp8_release_threads(void);
 
 #ifdef __cplusplus
 }

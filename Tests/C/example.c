@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* C smoke test and README example: the C target used on its own, built with plain cc.
- *   cc -O2 -shared -fPIC -ICSupport/include $(find CSupport/src -name '*.c') -lpthread -o libfp8.so
- *   cc -O2 -ICSupport/include Tests/C/example.c -L. -lfp8 -Wl,-rpath,. -o example && ./example   */
+ *   cc -O2 -shared -fPIC -ICSupport/include $(find CSupport/src -name '*.c') -lpthread -lm -o libfp8.so
+ *   cc -O2 -ICSupport/include Tests/C/example.c -L. -lfp8 -lm -Wl,-rpath,. -o example && ./example
+ * or against an installation: cc Tests/C/example.c $(pkg-config --cflags --libs fp8) -lm -o example */
 #include <fp8.h>
 #include <math.h>
 #include <stdio.h>

@@ -11,9 +11,13 @@
 /* At or above this many elements the destination will not stay in cache: stream it. */
 #define STREAM_MIN ((size_t)1 << 22)
 
-static int check(int fmt, const void *src, const void *dst, size_t n) {
+/* Format, pointers, flag, then the count: n elements of `elem` bytes (the wider of src and dst) must
+ * fit in size_t, or the chunk count below wraps and nothing is converted. */
+static int check(int fmt, const void *src, const void *dst, size_t n, int saturate, size_t elem) {
     if (!fp8_format_valid(fmt)) return FP8_ERR_BAD_FORMAT;
     if (n > 0 && (!src || !dst)) return FP8_ERR_NULL_POINTER;
+    if (saturate != 0 && saturate != 1) return FP8_ERR_BAD_ARGUMENT;
+    if (fp8_count_overflows(n, elem)) return FP8_ERR_SIZE_OVERFLOW;
     return FP8_OK;
 }
 
@@ -53,9 +57,8 @@ static void encode_task(void *ctx, size_t t) {
 }
 
 int fp8_encode_f32(fp8_format fmt, const float *src, uint8_t *dst, size_t n, int saturate) {
-    int st = check(fmt, src, dst, n);
+    int st = check(fmt, src, dst, n, saturate, sizeof(float));
     if (st) return st;
-    if (saturate != 0 && saturate != 1) return FP8_ERR_BAD_ARGUMENT;
     job j = {fmt, src, dst, n, saturate, 0, fp8_active_kernels()};
     run(encode_task, &j);
     return FP8_OK;
@@ -73,7 +76,7 @@ static void decode_task(void *ctx, size_t t) {
 }
 
 int fp8_decode_f32(fp8_format fmt, const uint8_t *src, float *dst, size_t n) {
-    int st = check(fmt, src, dst, n);
+    int st = check(fmt, src, dst, n, 0, sizeof(float));
     if (st) return st;
     job j = {fmt, src, dst, n, 0, 0, fp8_active_kernels()};
     run(decode_task, &j);
@@ -92,9 +95,8 @@ static void encode_f64_task(void *ctx, size_t t) {
 }
 
 int fp8_encode_f64(fp8_format fmt, const double *src, uint8_t *dst, size_t n, int saturate) {
-    int st = check(fmt, src, dst, n);
+    int st = check(fmt, src, dst, n, saturate, sizeof(double));
     if (st) return st;
-    if (saturate != 0 && saturate != 1) return FP8_ERR_BAD_ARGUMENT;
     job j = {fmt, src, dst, n, saturate, 0, fp8_active_kernels()};
     run(encode_f64_task, &j);
     return FP8_OK;
@@ -152,9 +154,8 @@ static void stochastic_task(void *ctx, size_t t) {
 
 int fp8_encode_f32_stochastic(fp8_format fmt, const float *src, uint8_t *dst, size_t n,
                               int saturate, uint64_t seed) {
-    int st = check(fmt, src, dst, n);
+    int st = check(fmt, src, dst, n, saturate, sizeof(float));
     if (st) return st;
-    if (saturate != 0 && saturate != 1) return FP8_ERR_BAD_ARGUMENT;
     job j = {fmt, src, dst, n, saturate, seed, fp8_active_kernels()};
     run(stochastic_task, &j);
     return FP8_OK;

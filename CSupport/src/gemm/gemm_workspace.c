@@ -86,3 +86,10 @@ void fp8_gemm_workspace_put(float *p) {
     if (ws_capacity(p) * sizeof(float) <= FP8_GEMM_CACHE_MAX && ws_cache(p)) return;
     ws_delete(p);
 }
+
+/* Frees every cached workspace (fp8_release_threads: nothing of the library's stays allocated). A
+ * buffer a running call holds is not in the cache and goes back to it (or is freed) as usual. */
+void fp8_gemm_workspace_release_all(void) {
+    for (int i = 0; i < FP8_GEMM_CACHE_SLOTS; i++)
+        ws_delete(atomic_exchange_explicit(&g_cache[i], NULL, memory_order_acquire));
+}

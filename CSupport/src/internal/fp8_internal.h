@@ -11,8 +11,34 @@
 #define FP8_INTERNAL_H
 
 #include "../../include/fp8.h"
+/* Every system header a library source uses, included BEFORE the visibility pragma below: a function
+ * declared while it is in force is taken to be defined inside libfp8.so, so a libc or libm function
+ * declared after it fails to link ("hidden symbol ... isn't defined"). A source that needs another
+ * system header includes it here. (Compiler intrinsics headers hold only inline functions and may
+ * come later.) */
+#include <errno.h>
+#include <float.h>
+#include <limits.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#if defined(__unix__) || defined(__APPLE__)
+#include <unistd.h>
+#endif
+
+/* Only the fp8.h API (marked FP8_API) is exported from a shared libfp8: everything declared or defined
+ * from here on, in this header and in every library source that includes it, is hidden. A pragma
+ * rather than -fvisibility=hidden, so the SwiftPM target (which cannot pass compiler flags) and a
+ * plain `cc -shared` build export the same symbols. scripts/c-packaging.sh (run by scripts/test.sh)
+ * lists the exports and fails on any name fp8.h does not declare. */
+#if defined(__GNUC__) && !defined(_WIN32)
+#pragma GCC visibility push(hidden)
+#endif
 
 #if defined(__x86_64__) || defined(_M_X64)
 #define FP8_HAVE_X86 1
@@ -126,7 +152,13 @@ typedef void (*fp8_task_fn)(void *ctx, size_t task);
  * run serially on the calling thread, so this never deadlocks. */
 void fp8_parallel_for(size_t ntasks, fp8_task_fn fn, void *ctx);
 
+/* Frees the GEMM's cached workspaces (gemm/gemm_workspace.c); fp8_release_threads calls it. */
+void fp8_gemm_workspace_release_all(void);
+
 /* ---- checked size arithmetic ----------------------------------------------------------------- */
+
+/* 1 if n elements of `elem` bytes do not fit in size_t (the byte size of an array of n). */
+static inline int fp8_count_overflows(size_t n, size_t elem) { return elem != 0 && n > (size_t)-1 / elem; }
 
 static inline int fp8_mul_overflows(size_t a, size_t b, size_t *out) {
     if (a != 0 && b > (size_t)-1 / a) return 1;

@@ -25,6 +25,7 @@ static uint32_t bits_of_e8m0(uint8_t b) {
 
 int fp8_scales_to_e8m0(const float *scales, uint8_t *e8m0, size_t n) {
     if (n > 0 && (!scales || !e8m0)) return FP8_ERR_NULL_POINTER;
+    if (fp8_count_overflows(n, sizeof(float))) return FP8_ERR_SIZE_OVERFLOW;
     for (size_t i = 0; i < n; i++)
         if (e8m0_of_bits(fp8_bits_from_f32(scales[i])) < 0) return FP8_ERR_BAD_SCALE;
     for (size_t i = 0; i < n; i++) e8m0[i] = (uint8_t)e8m0_of_bits(fp8_bits_from_f32(scales[i]));
@@ -33,6 +34,7 @@ int fp8_scales_to_e8m0(const float *scales, uint8_t *e8m0, size_t n) {
 
 int fp8_scales_from_e8m0(const uint8_t *e8m0, float *scales, size_t n) {
     if (n > 0 && (!e8m0 || !scales)) return FP8_ERR_NULL_POINTER;
+    if (fp8_count_overflows(n, sizeof(float))) return FP8_ERR_SIZE_OVERFLOW;
     for (size_t i = 0; i < n; i++)
         if (e8m0[i] == 0xFF) return FP8_ERR_BAD_SCALE;
     for (size_t i = 0; i < n; i++) scales[i] = fp8_f32_from_bits(bits_of_e8m0(e8m0[i]));

@@ -6,28 +6,41 @@
  * are started lazily and sleep on a condition variable between jobs. One job runs at a time: a
  * concurrent or nested call simply runs its tasks serially, so callers never deadlock, and since tasks
  * write disjoint outputs the result never depends on which thread ran what.
+ *
+ * Lifetime:
+ *  - fork(): the child has only the forking thread, but a copy of the pool's state (the count of
+ *    started workers, a job that another thread of the parent was running, a locked mutex). A
+ *    pthread_atfork handler, registered before the first worker is started, resets it: the prepare
+ *    handler takes g_mu, so the copy is taken between the bookkeeping steps of jobs, and the child
+ *    handler releases it, re-creates g_busy and the condition variables, and forgets the workers and
+ *    any job. g_busy is not taken by the prepare handler: the forking thread never holds it (no user
+ *    code runs inside a job), so a fork is never delayed by a long job on another thread. If the
+ *    handler cannot be registered the pool is never used (every job runs on the caller), so a child
+ *    can never wait for a missing worker.
+ *  - fp8_release_threads asks every worker to exit and joins it; the next job starts new ones.
  */
 #include "../internal/fp8_internal.h"
-#include <pthread.h>
-#include <stdatomic.h>
-#include <stdlib.h>
-#include <unistd.h>
 
-#define FP8_MAX_THREADS 256 /* g_start_gen is indexed by worker id 1..255 */
+#define FP8_MAX_THREADS 256 /* g_start_gen and g_threads are indexed by worker id 1..255 */
 
 static pthread_mutex_t g_mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t g_cv_work = PTHREAD_COND_INITIALIZER;
 static pthread_cond_t g_cv_done = PTHREAD_COND_INITIALIZER;
-static pthread_mutex_t g_busy = PTHREAD_MUTEX_INITIALIZER; /* held for a whole job */
+static pthread_mutex_t g_busy = PTHREAD_MUTEX_INITIALIZER; /* held for a whole job, or a release */
 
-static unsigned long g_gen;   /* job generation, bumped per job (under g_mu) */
+static unsigned long g_gen;   /* job generation, bumped per job and per release (under g_mu) */
 static fp8_task_fn g_fn;
 static void *g_ctx;
 static size_t g_ntasks;
 static _Atomic size_t g_next;
 static int g_job_workers;     /* workers 1..g_job_workers take part in the current job */
 static int g_pending;         /* of those, how many have not finished */
-static int g_started;         /* workers started so far */
+static int g_started;         /* workers started so far (under g_mu; changed only with g_busy held) */
+static int g_quit;            /* set by fp8_release_threads: workers exit at the next generation */
+static pthread_t g_threads[FP8_MAX_THREADS]; /* g_threads[i] is worker i (with g_busy held) */
+
+static pthread_once_t g_atfork_once = PTHREAD_ONCE_INIT;
+static int g_atfork_ok; /* 1 once the fork handlers are registered (written once, inside pthread_once) */
 
 static _Thread_local int t_in_pool;
 
@@ -74,8 +87,9 @@ static int default_threads(void) {
 int fp8_num_threads(void) {
     int n = atomic_load(&g_nthreads);
     if (n == 0) {
-        n = default_threads();
-        atomic_store(&g_nthreads, n);
+        int zero = 0, d = default_threads();
+        /* A concurrent fp8_set_num_threads wins over this lazy default. */
+        n = atomic_compare_exchange_strong(&g_nthreads, &zero, d) ? d : zero;
     }
     return n;
 }
@@ -85,6 +99,31 @@ int fp8_set_num_threads(int n) {
     atomic_store(&g_nthreads, n == 0 ? default_threads() : n);
     return FP8_OK;
 }
+
+/* ---- fork ------------------------------------------------------------------------------------ */
+
+static void atfork_prepare(void) { pthread_mutex_lock(&g_mu); }
+static void atfork_parent(void) { pthread_mutex_unlock(&g_mu); }
+
+/* The child: only the forking thread exists. g_mu is this thread's (atfork_prepare took it); g_busy may
+ * be held by a parent thread that is not here, and the condition variables may count its waiting
+ * workers, so they are made anew. No workers, no job. */
+static void atfork_child(void) {
+    pthread_mutex_unlock(&g_mu);
+    pthread_mutex_init(&g_busy, NULL);
+    pthread_cond_init(&g_cv_work, NULL);
+    pthread_cond_init(&g_cv_done, NULL);
+    g_started = 0;
+    g_job_workers = 0;
+    g_pending = 0;
+    g_quit = 0;
+}
+
+static void register_atfork(void) {
+    g_atfork_ok = pthread_atfork(atfork_prepare, atfork_parent, atfork_child) == 0;
+}
+
+/* ---- jobs ------------------------------------------------------------------------------------ */
 
 static void run_tasks(fp8_task_fn fn, void *ctx, size_t ntasks) {
     size_t t;
@@ -99,6 +138,7 @@ static void *worker_main(void *arg) {
     for (;;) {
         while (g_gen == seen) pthread_cond_wait(&g_cv_work, &g_mu);
         seen = g_gen;
+        if (g_quit) break;
         if (id > g_job_workers) continue;
         fp8_task_fn fn = g_fn;
         void *ctx = g_ctx;
@@ -109,30 +149,33 @@ static void *worker_main(void *arg) {
         pthread_mutex_lock(&g_mu);
         if (--g_pending == 0) pthread_cond_signal(&g_cv_done);
     }
+    pthread_mutex_unlock(&g_mu);
     return NULL;
+}
+
+/* Start workers until there are want - 1 (with g_busy and g_mu held); returns how many there are. */
+static int start_workers(int want) {
+    while (g_started < want - 1) {
+        int id = g_started + 1;
+        g_start_gen[id] = g_gen;
+        if (pthread_create(&g_threads[id], NULL, worker_main, (void *)(intptr_t)id) != 0) break;
+        g_started = id;
+    }
+    return g_started;
 }
 
 void fp8_parallel_for(size_t ntasks, fp8_task_fn fn, void *ctx) {
     if (ntasks == 0) return;
     size_t want = (size_t)fp8_num_threads();
     if (want > ntasks) want = ntasks;
-    if (want <= 1 || t_in_pool || pthread_mutex_trylock(&g_busy) != 0) {
+    if (want > 1 && !t_in_pool) pthread_once(&g_atfork_once, register_atfork);
+    if (want <= 1 || t_in_pool || !g_atfork_ok || pthread_mutex_trylock(&g_busy) != 0) {
         for (size_t t = 0; t < ntasks; t++) fn(ctx, t);
         return;
     }
     pthread_mutex_lock(&g_mu);
-    while (g_started < (int)want - 1) {
-        pthread_t th;
-        pthread_attr_t attr;
-        pthread_attr_init(&attr);
-        pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-        g_start_gen[g_started + 1] = g_gen;
-        int rc = pthread_create(&th, &attr, worker_main, (void *)(intptr_t)(g_started + 1));
-        pthread_attr_destroy(&attr);
-        if (rc != 0) break;
-        g_started++;
-    }
-    int workers = (int)want - 1 < g_started ? (int)want - 1 : g_started;
+    int started = start_workers((int)want);
+    int workers = (int)want - 1 < started ? (int)want - 1 : started;
     g_fn = fn;
     g_ctx = ctx;
     g_fp = fp_get();
@@ -152,4 +195,25 @@ void fp8_parallel_for(size_t ntasks, fp8_task_fn fn, void *ctx) {
     while (g_pending > 0) pthread_cond_wait(&g_cv_done, &g_mu);
     pthread_mutex_unlock(&g_mu);
     pthread_mutex_unlock(&g_busy);
+}
+
+int fp8_release_threads(void) {
+    if (t_in_pool) return FP8_OK; /* not reachable from user code: tasks never call the API */
+    pthread_mutex_lock(&g_busy); /* meanwhile other calls run their jobs serially */
+    pthread_mutex_lock(&g_mu);
+    int n = g_started;
+    if (n > 0) {
+        g_quit = 1;
+        g_gen++;
+        pthread_cond_broadcast(&g_cv_work);
+    }
+    pthread_mutex_unlock(&g_mu);
+    for (int id = 1; id <= n; id++) pthread_join(g_threads[id], NULL);
+    pthread_mutex_lock(&g_mu);
+    g_quit = 0;
+    g_started = 0;
+    pthread_mutex_unlock(&g_mu);
+    pthread_mutex_unlock(&g_busy);
+    fp8_gemm_workspace_release_all();
+    return FP8_OK;
 }
