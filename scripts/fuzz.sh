@@ -19,28 +19,33 @@ FUZZERS=${FUZZERS:-$ALL}
 OUT=.build/fuzz
 SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer"
 CFLAGS="-std=c11 -O1 -g -Wall -Wextra -Werror -ICSupport/include"
-mkdir -p "$OUT/obj" "$OUT/obj-plain"
+mkdir -p "$OUT/obj"
+# Link with lld when the toolchain has it (the system gold linker prints hundreds of warnings).
+LD=""
+echo 'int main(void){return 0;}' >"$OUT/ld_probe.c"
+$CC -fuse-ld=lld "$OUT/ld_probe.c" -o "$OUT/ld_probe" 2>/dev/null && LD="-fuse-ld=lld"
 
-# The library, instrumented for coverage (fuzzer-no-link) and sanitizers; and once without coverage
-# for the catalogue.
-objs=() plain=()
+# The library, instrumented for coverage (fuzzer-no-link) and the sanitizers; two compiles at a time.
+objs=()
 for src in $(find CSupport/src -name '*.c' | sort); do
     o="$OUT/obj/$(echo "${src#CSupport/src/}" | tr / _ | sed 's/\.c$/.o/')"
-    p="$OUT/obj-plain/$(basename "$o")"
-    $CC $CFLAGS $SAN -fsanitize=fuzzer-no-link -c "$src" -o "$o"
-    $CC $CFLAGS $SAN -c "$src" -o "$p"
-    objs+=("$o"); plain+=("$p")
+    rm -f "$o"
+    $CC $CFLAGS $SAN -fsanitize=fuzzer-no-link -c "$src" -o "$o" &
+    objs+=("$o")
+    [ $(( ${#objs[@]} % 2 )) -eq 0 ] && wait
 done
+wait
+for o in "${objs[@]}"; do [ -s "$o" ] || { echo "compiling $o failed" >&2; exit 1; }; done
 
 # The bad-input catalogue under the sanitizers.
-$CC $CFLAGS $SAN Tests/C/bad_inputs.c "${plain[@]}" -lpthread -lm -o "$OUT/bad_inputs"
+$CC $CFLAGS $SAN $LD Tests/C/bad_inputs.c "${objs[@]}" -lpthread -lm -o "$OUT/bad_inputs"
 export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 status=0
 "$OUT/bad_inputs" || { echo "bad_inputs (ASan+UBSan) FAILED" >&2; status=1; }
 
 for f in $FUZZERS; do
-    $CC $CFLAGS $SAN -fsanitize=fuzzer "Tests/Fuzz/fuzz_$f.c" "${objs[@]}" -lpthread -lm -o "$OUT/fuzz_$f"
+    $CC $CFLAGS $SAN $LD -fsanitize=fuzzer "Tests/Fuzz/fuzz_$f.c" "${objs[@]}" -lpthread -lm -o "$OUT/fuzz_$f"
 done
 
 summary=()
