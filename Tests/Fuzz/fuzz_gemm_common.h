@@ -347,6 +347,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         fprintf(stderr, "\n");
 #endif
     }
+#ifdef FUZZ_F32A
+    if (getenv("FUZZ_DUMP") && !want) {
+        /* The problem as raw arrays, for a stand-alone reproduction: M N K lda ldc, B's fmt ld br bc,
+         * alpha beta (size_t / int / float), then A, B's codes, B's scales, C0. */
+        FILE *f = fopen(getenv("FUZZ_DUMP"), "wb");
+        size_t hdr[8] = {M, N, K, lda, ldc, b.m.ld, b.m.block_rows, b.m.block_cols};
+        int bf = (int)b.m.format;
+        fwrite(hdr, sizeof hdr, 1, f); fwrite(&bf, 4, 1, f); fwrite(&alpha, 4, 1, f); fwrite(&beta, 4, 1, f);
+        fwrite(af, 4, aspan, f); fwrite(b.codes, 1, b.span, f); fwrite(b.scales, 4, b.ns, f); fwrite(c0, 4, cn, f);
+        fclose(f);
+    }
+#endif
     gbuf c;
     gbuf_alloc(&c, cbytes);
     float *first = malloc(cbytes ? cbytes : 1);
