@@ -519,7 +519,7 @@ static int run_child(const bcase *c, const char *set) {
 }
 
 int main(void) {
-    const char *all[] = {"scalar", "avx2", "avx512", "neon"};
+    const char *all[] = {"scalar", "avx2", "avx512", "avx512vbmi", "neon"};
     size_t failed = 0, pending_failed = 0, runs = 0;
     for (size_t si = 0; si < sizeof all / sizeof all[0]; si++) {
         /* fp8_kernels_supported in a child too: the parent never uses the library (fork safety). */

@@ -308,7 +308,7 @@ static inline int gbuf_gaps_same(const gbuf *b, size_t rows, size_t cols, size_t
 /* ---- kernel sets --------------------------------------------------------------------------------- */
 
 /* Every set the library might have; those this CPU supports are compared against scalar. */
-static const char *const k_all_sets[] = {"scalar", "avx2", "avx512", "neon"};
+static const char *const k_all_sets[] = {"scalar", "avx2", "avx512", "avx512vbmi", "neon"};
 #define N_ALL_SETS (sizeof k_all_sets / sizeof k_all_sets[0])
 
 static const char *g_sets[N_ALL_SETS];
