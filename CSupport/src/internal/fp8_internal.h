@@ -105,9 +105,9 @@ struct fp8_gemm_kernels; /* defined in gemm/gemm_kernels.h */
 typedef struct fp8_kernel_set {
     const char *name;
     /* 1: may be chosen by default on a CPU that supports it. A set is marked so only once it has
-     * passed the whole test suite on real hardware of that ISA; until then it runs only when forced
-     * (FP8_KERNELS, fp8_set_kernels). */
-    int verified;
+     * passed the whole test suite on real hardware of that ISA AND been measured faster there than the
+     * set chosen before it; otherwise it runs only when forced (FP8_KERNELS, fp8_set_kernels). */
+    int by_default;
     const fp8_codec_kernels *codec;
     const fp8_quant_kernels *quant;
     const struct fp8_gemm_kernels *gemm;
