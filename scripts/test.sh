@@ -37,4 +37,11 @@ for t in fpe_check gemm_alloc_check; do cc -std=c11 -O2 -Wall -Wextra -Werror -D
 cc -std=c11 -O2 -Wall -Wextra -Werror -ICSupport/include Tests/C/bad_inputs.c -L.build/c -lfp8 -lm -Wl,-rpath,"$PWD/.build/c" -o .build/c/bad_inputs
 .build/c/bad_inputs
 [ "${CI:-}" != true ] || scripts/fuzz.sh 60
+# The bench tells the truth about its peer: started with OpenBLAS forced onto its SSE3 core, it must
+# re-execute itself onto the core this CPU supports and say so in its header.
+swift build -c release --product bench >/dev/null
+if grep -qw avx2 /proc/cpuinfo 2>/dev/null; then
+    OPENBLAS_CORETYPE=Prescott .build/release/bench --only header --quick 2>/dev/null | grep -q "re-executed itself with OPENBLAS_CORETYPE=" \
+        || { echo "bench did not move OpenBLAS off its Prescott core" >&2; exit 1; }
+fi
 swift test -c release "$@"
