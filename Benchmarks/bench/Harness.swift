@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+import Foundation
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -118,36 +119,21 @@ nonisolated(unsafe) var benchSink: UInt64 = 0
 @inline(never)
 func blackHole(_ x: UInt64) { benchSink &+= x }
 
-/// One JSON record: ordered key/value pairs.
+/// One JSON record (serialised with Foundation's JSONSerialization; non-finite numbers become null).
 struct Record {
-    var fields: [(String, Value)] = []
-    enum Value {
-        case string(String), number(Double), int(Int)
-    }
-    mutating func add(_ k: String, _ v: String) { fields.append((k, .string(v))) }
-    mutating func add(_ k: String, _ v: Double) { fields.append((k, .number(v))) }
-    mutating func add(_ k: String, _ v: Int) { fields.append((k, .int(v))) }
+    var fields: [String: Any] = [:]
+    mutating func add(_ k: String, _ v: String) { fields[k] = v }
+    mutating func add(_ k: String, _ v: Double) { fields[k] = v.isFinite ? v : NSNull() }
+    mutating func add(_ k: String, _ v: Int) { fields[k] = v }
+}
 
-    var json: String {
-        let body = fields.map { k, v -> String in
-            let value: String
-            switch v {
-            case .string(let s): value = "\"\(s.replacingAll("\"", with: "\\\""))\""
-            case .number(let d): value = d.isFinite ? "\(d)" : "null"
-            case .int(let i): value = "\(i)"
-            }
-            return "\"\(k)\": \(value)"
-        }
-        return "{" + body.joined(separator: ", ") + "}"
-    }
+/// Writes the records as a JSON array (keys sorted) to `path`.
+func writeJSON(_ records: [Record], to path: String) throws {
+    let data = try JSONSerialization.data(withJSONObject: records.map(\.fields), options: [.prettyPrinted, .sortedKeys])
+    try data.write(to: URL(fileURLWithPath: path))
 }
 
 extension String {
-    func replacingAll(_ a: Character, with b: String) -> String {
-        var out = ""
-        for c in self { if c == a { out += b } else { out.append(c) } }
-        return out
-    }
     func padded(_ n: Int) -> String { count >= n ? self : self + String(repeating: " ", count: n - count) }
     func leftPadded(_ n: Int) -> String { count >= n ? self : String(repeating: " ", count: n - count) + self }
 }

@@ -177,7 +177,7 @@ func printHeader(_ m: Machine, _ o: Options, records: inout [Record]) {
           + (FP8Runtime.environmentRequestHonoured ? "" : "; FP8_KERNELS asked for an unsupported set"))
     print("- peer: \(m.openblasConfig); core \(m.openblasCore)")
     if !m.openblasNote.isEmpty { print("- note: \(m.openblasNote)") }
-    var peaks = "- FP32 FMA peak (16 independent chains): 256-bit \(fmt(m.peak256.one, 1)) GFLOP/s on 1 core, \(fmt(m.peak256.all, 1)) on \(threads)"
+    var peaks = "- FP32 FMA peak (12 independent chains): 256-bit \(fmt(m.peak256.one, 1)) GFLOP/s on 1 core, \(fmt(m.peak256.all, 1)) on \(threads)"
     if m.peak512.one > 0 { peaks += "; 512-bit \(fmt(m.peak512.one, 1)) on 1 core, \(fmt(m.peak512.all, 1)) on \(threads)" }
     print(peaks)
     let b = m.bandwidth

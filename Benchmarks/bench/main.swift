@@ -25,9 +25,6 @@ if benchSink == 42 { print("(sink)") }  // keeps measured reductions alive
 print("\n(total bench time \(fmt(now() - started, 1)) s)")
 
 if let path = options.jsonPath {
-    let text = "[\n" + records.map { "  " + $0.json }.joined(separator: ",\n") + "\n]\n"
-    guard let f = fopen(path, "w") else { fail("cannot write \(path)") }
-    fputs(text, f)
-    fclose(f)
+    do { try writeJSON(records, to: path) } catch { fail("cannot write \(path): \(error)") }
     print("wrote \(records.count) records to \(path)")
 }

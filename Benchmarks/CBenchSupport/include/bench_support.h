@@ -8,7 +8,7 @@
 #define FP8_BENCH_SUPPORT_H
 #include <stddef.h>
 
-/* Runs `iters` steps of 16 independent FMA chains of `bits` (256 or 512) wide FP32 vectors on the
+/* Runs `iters` steps of 12 independent FMA chains of `bits` (256 or 512) wide FP32 vectors on the
  * calling thread and returns the number of floating-point operations done (2 per lane per FMA), or 0
  * if this build or CPU cannot run that width (check fp8_kernels_supported first for 512). */
 double fp8b_fma_chains(int bits, long iters);
