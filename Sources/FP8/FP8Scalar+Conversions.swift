@@ -1,0 +1,224 @@
+// SPDX-License-Identifier: Apache-2.0
+
+// Scalar conversions in inlinable Swift bit arithmetic (no call into C), exactly the rules of fp8.h:
+// round to nearest, ties to even, once, from the source's own bits (never through another format),
+// independent of the FPU's rounding and flush-to-zero modes; overflow is decided after rounding.
+
+extension FP8Scalar {
+    // MARK: Encoding steps
+
+    /// Rounds the integer `sig` right by `s` bits (1 <= s < width), to nearest, ties to even.
+    @inlinable
+    static func _shiftRNE<U: FixedWidthInteger & UnsignedInteger>(_ sig: U, _ s: U) -> U {
+        (sig &+ ((1 &<< (s &- 1)) &- 1) &+ ((sig &>> s) & 1)) &>> s
+    }
+
+    /// Step 5 of the conversion: a magnitude code above the greatest finite one (a rounding carry, or an
+    /// input at or beyond 2^(emax + 1)) becomes ±greatest finite (saturating) or the overflow code.
+    @inlinable
+    static func _pack(sign: UInt8, code: UInt32, saturating: Bool) -> UInt8 {
+        if code > UInt32(_maxCode) { return sign | (saturating ? _maxCode : _overflowCode) }
+        return sign | UInt8(truncatingIfNeeded: code)
+    }
+
+    /// Encodes the float32 with bit pattern `u`.
+    ///
+    /// 1. NaN keeps its sign and becomes the canonical NaN.
+    /// 2. |x| >= 2^(emax + 1), infinity included: overflow.
+    /// 3. |x| >= 2^(1 - bias) (FP8 normal range): subtract (127 - bias) from the exponent field, then
+    ///    round away the low 23 - mbits bits; a carry out of the mantissa bumps the exponent.
+    /// 4. Below: count quanta of 2^(1 - bias - mbits) in the significand (implicit bit made explicit),
+    ///    rounded; 2^mbits quanta is the least normal code.
+    @inlinable
+    static func _encode(floatBits u: UInt32, saturating: Bool) -> UInt8 {
+        let m = _mantissaBits, bias = _bias
+        let sign = UInt8(truncatingIfNeeded: u >> 24) & 0x80
+        let a = u & 0x7FFF_FFFF
+        if a > 0x7F80_0000 { return sign | _nanCode }
+        let e = a >> 23
+        let code: UInt32
+        if e >= 128 &+ _maxExponent {
+            code = 0xFF
+        } else if e >= 128 &- bias {
+            code = _shiftRNE(a &- ((127 &- bias) << 23), 23 &- m)
+        } else {
+            // value = sig * 2^(max(e, 1) - 150); quanta = value / 2^(1 - bias - mbits).
+            let sig = e == 0 ? a : (a & 0x7F_FFFF) | 0x80_0000
+            let s = 151 &- bias &- m &- Swift.max(e, 1)  // >= 21 (E4M3) or 22 (E5M2)
+            code = s >= 25 ? 0 : _shiftRNE(sig, s)      // sig < 2^24 <= half a quantum when s >= 25
+        }
+        return _pack(sign: sign, code: code, saturating: saturating)
+    }
+
+    /// Encodes the float64 with bit pattern `u`, rounding once from the double (the steps of
+    /// ``_encode(floatBits:saturating:)`` with 52 mantissa bits and bias 1023).
+    @inlinable
+    static func _encode(doubleBits u: UInt64, saturating: Bool) -> UInt8 {
+        let m = UInt64(_mantissaBits), bias = UInt64(_bias)
+        let sign = UInt8(truncatingIfNeeded: u >> 56) & 0x80
+        let a = u & 0x7FFF_FFFF_FFFF_FFFF
+        if a > 0x7FF0_0000_0000_0000 { return sign | _nanCode }
+        let e = a >> 52
+        let code: UInt64
+        if e >= 1024 &+ UInt64(_maxExponent) {
+            code = 0xFF
+        } else if e >= 1024 &- bias {
+            code = _shiftRNE(a &- ((1023 &- bias) << 52), 52 &- m)
+        } else {
+            let sig = e == 0 ? a : (a & 0xF_FFFF_FFFF_FFFF) | 0x10_0000_0000_0000
+            let s = 1076 &- bias &- m &- Swift.max(e, 1)  // >= 50 (E4M3) or 51 (E5M2)
+            code = s >= 54 ? 0 : _shiftRNE(sig, s)       // sig < 2^53 <= half a quantum when s >= 54
+        }
+        return _pack(sign: sign, code: UInt32(truncatingIfNeeded: code), saturating: saturating)
+    }
+
+    /// The float32 bit pattern of the code's exact value. NaNs keep their sign (E4M3 NaN decodes to
+    /// the quiet NaN 0x7FC00000; E5M2 NaNs keep their 2-bit payload under the quiet bit), as the C
+    /// decoders do.
+    @inlinable
+    static func _decodeBits(_ c: UInt8) -> UInt32 {
+        let sign = UInt32(c & 0x80) << 24
+        let mag = UInt32(c & 0x7F)
+        let m = _mantissaBits
+        if format == .e4m3 {
+            if mag == 0x7F { return sign | 0x7FC0_0000 }
+        } else if mag >= 0x7C {
+            let payload = mag & 3
+            return sign | 0x7F80_0000 | (payload == 0 ? 0 : 0x40_0000 | payload << 21)
+        }
+        if mag >= UInt32(_minNormalCode) {  // move the fields into place, rebias by 127 - bias
+            return sign | ((mag << (23 - m)) &+ ((127 &- _bias) << 23))
+        }
+        if mag == 0 { return sign }
+        // Subnormal mag * 2^(1 - bias - mbits): normalise around its top bit p.
+        let p = UInt32(31 - mag.leadingZeroBitCount)
+        return sign | ((p &+ 128 &- _bias &- m) << 23) | ((mag << (23 - p)) & 0x7F_FFFF)
+    }
+
+    // MARK: From Float and Double
+
+    /// Rounds `x` to the nearest value, ties to even, non-saturating like the standard library's
+    /// conversions: magnitudes that round above the greatest finite value become NaN (E4M3) or
+    /// infinity (E5M2); NaN keeps its sign.
+    @inlinable
+    public init(_ x: Float) { self.init(bitPattern: Self._encode(floatBits: x.bitPattern, saturating: false)) }
+
+    /// Rounds `x` to nearest even, clamping magnitudes beyond the greatest finite value (and
+    /// infinities) to ±``greatestFiniteMagnitude``; NaN stays NaN.
+    @inlinable
+    public init(saturating x: Float) { self.init(bitPattern: Self._encode(floatBits: x.bitPattern, saturating: true)) }
+
+    /// Rounds the double `x` once, directly (never through `Float`): `-431.99999999999994` becomes
+    /// -416 in E4M3. Non-saturating.
+    @inlinable
+    public init(_ x: Double) { self.init(bitPattern: Self._encode(doubleBits: x.bitPattern, saturating: false)) }
+
+    /// Rounds the double `x` once, saturating as ``init(saturating:)-(Float)``.
+    @inlinable
+    public init(saturating x: Double) { self.init(bitPattern: Self._encode(doubleBits: x.bitPattern, saturating: true)) }
+
+    /// `x` if it is exactly representable, otherwise `nil`. NaN gives `nil` (as `Float(exactly:)`
+    /// does); ±0 keep their sign; infinity is exact in E5M2 and `nil` in E4M3.
+    @inlinable
+    public init?(exactly x: Float) {
+        let r = Self(x)
+        guard !x.isNaN, r.floatValue == x else { return nil }
+        self = r
+    }
+
+    /// `x` if it is exactly representable, otherwise `nil` (see ``init(exactly:)-(Float)``).
+    @inlinable
+    public init?(exactly x: Double) {
+        let r = Self(x)
+        guard !x.isNaN, Double(r.floatValue) == x else { return nil }
+        self = r
+    }
+
+    /// Creates a value from a float literal, rounding the literal's `Double` once (non-saturating).
+    @inlinable
+    public init(floatLiteral value: Double) { self.init(value) }
+
+    // MARK: From integers
+
+    /// Rounds `value` to nearest even, non-saturating: magnitudes above 464 (E4M3) become NaN, from
+    /// 61440 (E5M2) infinity.
+    @inlinable
+    public init(integerLiteral value: Int) { self.init(value) }
+
+    /// Rounds `value` to nearest even, non-saturating (see ``init(integerLiteral:)``).
+    @inlinable
+    public init(_ value: Int) { self.init(Double(value)) }
+
+    /// Rounds `value` to nearest even, non-saturating. Exact single rounding: an integer is either
+    /// exact in `Double` (|value| <= 2^53) or far beyond the format's overflow threshold.
+    @inlinable
+    public init<I: BinaryInteger>(_ value: I) { self.init(Double(value)) }
+
+    /// `value` if it is exactly representable (|value| <= 16 in E4M3 and 8 in E5M2 for every
+    /// integer; larger ones only when their low bits are zero), otherwise `nil`.
+    @inlinable
+    public init?<I: BinaryInteger>(exactly value: I) {
+        let r = Self(value)
+        guard r.isFinite, I(exactly: r.floatValue) == value else { return nil }
+        self = r
+    }
+
+    // MARK: To Float
+
+    /// The exact value as a `Float` (every FP8 value is a float32).
+    @inlinable
+    public var floatValue: Float { Float(bitPattern: Self._decodeBits(bitPattern)) }
+}
+
+extension Float {
+    /// The exact value of an E4M3 number (every FP8 value is a float32; NaN stays NaN).
+    @inlinable
+    public init(_ x: Float8E4M3) { self = x.floatValue }
+    /// The exact value of an E5M2 number (every FP8 value is a float32; ±inf and NaN are kept).
+    @inlinable
+    public init(_ x: Float8E5M2) { self = x.floatValue }
+}
+
+extension Double {
+    /// The exact value of an E4M3 number.
+    @inlinable
+    public init(_ x: Float8E4M3) { self = Double(x.floatValue) }
+    /// The exact value of an E5M2 number.
+    @inlinable
+    public init(_ x: Float8E5M2) { self = Double(x.floatValue) }
+}
+
+// MARK: - Float16
+
+#if !((os(macOS) || targetEnvironment(macCatalyst)) && arch(x86_64))
+extension FP8Scalar {
+    /// Rounds `x` to nearest even once (a `Float16` is exact in `Float`), non-saturating.
+    @inlinable
+    public init(_ x: Float16) { self.init(Float(x)) }
+
+    /// Rounds `x` to nearest even once, saturating as ``init(saturating:)-(Float)``.
+    @inlinable
+    public init(saturating x: Float16) { self.init(saturating: Float(x)) }
+
+    /// `x` if it is exactly representable, otherwise `nil` (see ``init(exactly:)-(Float)``).
+    @inlinable
+    public init?(exactly x: Float16) { self.init(exactly: Float(x)) }
+
+    /// The exact value as a `Float16`: every E4M3 and E5M2 value is a binary16 (E5M2 is its top
+    /// byte, NaN payloads included; E4M3's 448 and 2^-9 are well inside binary16's range).
+    @inlinable
+    public var float16Value: Float16 {
+        if Self.format == .e5m2 { return Float16(bitPattern: UInt16(bitPattern) << 8) }
+        return Float16(floatValue)
+    }
+}
+
+extension Float16 {
+    /// The exact value of an E4M3 number (NaN stays NaN).
+    @inlinable
+    public init(_ x: Float8E4M3) { self = x.float16Value }
+    /// The exact value of an E5M2 number (the E5M2 code is the top byte of the binary16).
+    @inlinable
+    public init(_ x: Float8E5M2) { self = x.float16Value }
+}
+#endif
