@@ -8,74 +8,85 @@ extension FP8Scalar {
     // MARK: Encoding steps
 
     /// Rounds the integer `sig` right by `s` bits (1 <= s < width), to nearest, ties to even.
-    @inlinable
+    @inlinable @inline(__always)
     static func _shiftRNE<U: FixedWidthInteger & UnsignedInteger>(_ sig: U, _ s: U) -> U {
         (sig &+ ((1 &<< (s &- 1)) &- 1) &+ ((sig &>> s) & 1)) &>> s
     }
 
-    /// Step 5 of the conversion: a magnitude code above the greatest finite one (a rounding carry, or an
-    /// input at or beyond 2^(emax + 1)) becomes ±greatest finite (saturating) or the overflow code.
-    @inlinable
-    static func _pack(sign: UInt8, code: UInt32, saturating: Bool) -> UInt8 {
-        if code > UInt32(_maxCode) { return sign | (saturating ? _maxCode : _overflowCode) }
-        return sign | UInt8(truncatingIfNeeded: code)
+    /// All ones if `x < 0` as a signed number, else zero (`x` is a difference of values below 2^31
+    /// or 2^63, so its sign is the comparison's result).
+    @inlinable @inline(__always)
+    static func _negativeMask<U: FixedWidthInteger & UnsignedInteger>(_ x: U) -> U { 0 &- (x &>> (U.bitWidth - 1)) }
+
+    /// Step 3 on a code that is at most `maxCode + 1` (the clamp guarantees it). In both formats the
+    /// non-saturating overflow code is `maxCode + 1` (E4M3 0x7F = NaN, E5M2 0x7C = infinity), so only
+    /// saturation changes anything: `maxCode + 1` steps back to `maxCode`, without a branch.
+    @inlinable @inline(__always)
+    static func _resolveOverflow<U: FixedWidthInteger & UnsignedInteger>(_ code: U, saturating: Bool) -> U {
+        // (code + 0x80 - (maxCode + 1)) >> 7 is 1 exactly when code == maxCode + 1 (code < 0x80).
+        saturating ? code &- ((code &+ U(0x7F &- _maxCode)) &>> 7) : code
     }
 
-    /// Encodes the float32 with bit pattern `u`.
+    /// Encodes the float32 with bit pattern `u`. Both ranges are computed and one is selected with
+    /// masks, so there is no data-dependent branch (random inputs would mispredict).
     ///
-    /// 1. NaN keeps its sign and becomes the canonical NaN.
-    /// 2. |x| >= 2^(emax + 1), infinity included: overflow.
-    /// 3. |x| >= 2^(1 - bias) (FP8 normal range): subtract (127 - bias) from the exponent field, then
-    ///    round away the low 23 - mbits bits; a carry out of the mantissa bumps the exponent.
-    /// 4. Below: count quanta of 2^(1 - bias - mbits) in the significand (implicit bit made explicit),
-    ///    rounded; 2^mbits quanta is the least normal code.
-    @inlinable
+    /// 1. FP8 normal range, |x| >= 2^(1 - bias): |x| is clamped to the first float32 whose code is
+    ///    just above the greatest finite one (infinity included), the exponent field is rebased by
+    ///    127 - bias, and the low 23 - mbits bits are rounded away; a carry out of the mantissa bumps
+    ///    the exponent.
+    /// 2. Below: the significand (implicit bit made explicit) counted in quanta of the least
+    ///    subnormal 2^(1 - bias - mbits), rounded; 2^mbits quanta is the least normal code.
+    /// 3. Overflow is decided after rounding: a code above the greatest finite one becomes
+    ///    ±greatest finite (saturating) or the overflow code (NaN in E4M3, infinity in E5M2).
+    /// 4. NaN keeps its sign and becomes the canonical NaN.
+    @inlinable @inline(__always)
     static func _encode(floatBits u: UInt32, saturating: Bool) -> UInt8 {
         let m = _mantissaBits, bias = _bias
-        let sign = UInt8(truncatingIfNeeded: u >> 24) & 0x80
         let a = u & 0x7FFF_FFFF
-        if a > 0x7F80_0000 { return sign | _nanCode }
+        let rebase = (127 &- bias) << 23
+        let pastMax = ((UInt32(_maxCode) &+ 1) << (23 &- m)) &+ rebase
+        let dMax = a &- pastMax
+        let clamped = pastMax &+ (dMax & _negativeMask(dMax))                      // min(a, pastMax)
+        let normal = _shiftRNE(clamped &- rebase, 23 &- m)
         let e = a >> 23
-        let code: UInt32
-        if e >= 128 &+ _maxExponent {
-            code = 0xFF
-        } else if e >= 128 &- bias {
-            code = _shiftRNE(a &- ((127 &- bias) << 23), 23 &- m)
-        } else {
-            // value = sig * 2^(max(e, 1) - 150); quanta = value / 2^(1 - bias - mbits).
-            let sig = e == 0 ? a : (a & 0x7F_FFFF) | 0x80_0000
-            let s = 151 &- bias &- m &- Swift.max(e, 1)  // >= 21 (E4M3) or 22 (E5M2)
-            code = s >= 25 ? 0 : _shiftRNE(sig, s)      // sig < 2^24 <= half a quantum when s >= 25
-        }
-        return _pack(sign: sign, code: code, saturating: saturating)
+        let nonzeroE = (0 &- e) >> 31                                             // e != 0 (e < 2^8)
+        let sig = (a & 0x7F_FFFF) | (nonzeroE << 23)
+        // value = sig * 2^(max(e, 1) - 150) = sig / 2^s quanta; s >= 21 here, and s >= 31 gives 0.
+        let sRaw = 151 &- bias &- m &- (e | (nonzeroE ^ 1))
+        let dS = sRaw &- 31
+        let s = 31 &+ (dS & _negativeMask(dS))                                     // min(s, 31), signed
+        let sub = _shiftRNE(sig, s)
+        let isNormal = ~_negativeMask(a &- ((128 &- bias) << 23))
+        var code = (normal & isNormal) | (sub & ~isNormal)                     // <= maxCode + 1
+        code = _resolveOverflow(code, saturating: saturating)
+        let isNaN = _negativeMask(0x7F80_0000 &- a)
+        code = (code & ~isNaN) | (UInt32(_nanCode) & isNaN)
+        return UInt8(truncatingIfNeeded: code | ((u >> 24) & 0x80))
     }
 
-    /// Encodes the float64 with bit pattern `u`, rounding once from the double (the steps of
-    /// ``_encode(floatBits:saturating:)`` with 52 mantissa bits and bias 1023).
-    @inlinable
-    static func _encode(doubleBits u: UInt64, saturating: Bool) -> UInt8 {
-        let m = UInt64(_mantissaBits), bias = UInt64(_bias)
-        let sign = UInt8(truncatingIfNeeded: u >> 56) & 0x80
-        let a = u & 0x7FFF_FFFF_FFFF_FFFF
-        if a > 0x7FF0_0000_0000_0000 { return sign | _nanCode }
-        let e = a >> 52
-        let code: UInt64
-        if e >= 1024 &+ UInt64(_maxExponent) {
-            code = 0xFF
-        } else if e >= 1024 &- bias {
-            code = _shiftRNE(a &- ((1023 &- bias) << 52), 52 &- m)
-        } else {
-            let sig = e == 0 ? a : (a & 0xF_FFFF_FFFF_FFFF) | 0x10_0000_0000_0000
-            let s = 1076 &- bias &- m &- Swift.max(e, 1)  // >= 50 (E4M3) or 51 (E5M2)
-            code = s >= 54 ? 0 : _shiftRNE(sig, s)       // sig < 2^53 <= half a quantum when s >= 54
-        }
-        return _pack(sign: sign, code: UInt32(truncatingIfNeeded: code), saturating: saturating)
+    /// Encodes the double `x`, rounding once from the double.
+    ///
+    /// The double is first narrowed to float32 by rounding to odd: the float32 conversion `f`, moved
+    /// one step towards zero if it landed beyond `x`, with its last bit set if it was inexact. A value
+    /// rounded to odd with at least two more bits than the target rounds to nearest even exactly as
+    /// the original would (Boldo & Melquiond, "Emulation of FMA and correctly rounded sums: proved
+    /// algorithms using rounding to odd", IEEE TC 2008): float32 keeps 24 bits against FP8's 4, and its
+    /// grid near the FP8 subnormals is far finer than theirs. This holds in any rounding mode and with
+    /// flush-to-zero (float32 subnormals all round to ±0 in FP8 anyway); beyond float32's range the
+    /// narrowed value is ±FLT_MAX (odd), which overflows as the double does; NaN stays NaN.
+    @inlinable @inline(__always)
+    static func _encode(double x: Double, saturating: Bool) -> UInt8 {
+        let f = Float(x)
+        let back = Double(f)
+        let inexact: UInt32 = back != x ? 1 : 0
+        let beyond: UInt32 = back.magnitude > x.magnitude ? 1 : 0
+        return _encode(floatBits: (f.bitPattern &- beyond) | inexact, saturating: saturating)
     }
 
     /// The float32 bit pattern of the code's exact value. NaNs keep their sign (E4M3 NaN decodes to
     /// the quiet NaN 0x7FC00000; E5M2 NaNs keep their 2-bit payload under the quiet bit), as the C
     /// decoders do.
-    @inlinable
+    @inlinable @inline(__always)
     static func _decodeBits(_ c: UInt8) -> UInt32 {
         let sign = UInt32(c & 0x80) << 24
         let mag = UInt32(c & 0x7F)
@@ -100,22 +111,22 @@ extension FP8Scalar {
     /// Rounds `x` to the nearest value, ties to even, non-saturating like the standard library's
     /// conversions: magnitudes that round above the greatest finite value become NaN (E4M3) or
     /// infinity (E5M2); NaN keeps its sign.
-    @inlinable
+    @inlinable @inline(__always)
     public init(_ x: Float) { self.init(bitPattern: Self._encode(floatBits: x.bitPattern, saturating: false)) }
 
     /// Rounds `x` to nearest even, clamping magnitudes beyond the greatest finite value (and
     /// infinities) to ±``greatestFiniteMagnitude``; NaN stays NaN.
-    @inlinable
+    @inlinable @inline(__always)
     public init(saturating x: Float) { self.init(bitPattern: Self._encode(floatBits: x.bitPattern, saturating: true)) }
 
     /// Rounds the double `x` once, directly (never through `Float`): `-431.99999999999994` becomes
     /// -416 in E4M3. Non-saturating.
-    @inlinable
-    public init(_ x: Double) { self.init(bitPattern: Self._encode(doubleBits: x.bitPattern, saturating: false)) }
+    @inlinable @inline(__always)
+    public init(_ x: Double) { self.init(bitPattern: Self._encode(double: x, saturating: false)) }
 
     /// Rounds the double `x` once, saturating as ``init(saturating:)-(Float)``.
-    @inlinable
-    public init(saturating x: Double) { self.init(bitPattern: Self._encode(doubleBits: x.bitPattern, saturating: true)) }
+    @inlinable @inline(__always)
+    public init(saturating x: Double) { self.init(bitPattern: Self._encode(double: x, saturating: true)) }
 
     /// `x` if it is exactly representable, otherwise `nil`. NaN gives `nil` (as `Float(exactly:)`
     /// does); ±0 keep their sign; infinity is exact in E5M2 and `nil` in E4M3.
@@ -166,7 +177,7 @@ extension FP8Scalar {
     // MARK: To Float
 
     /// The exact value as a `Float` (every FP8 value is a float32).
-    @inlinable
+    @inlinable @inline(__always)
     public var floatValue: Float { Float(bitPattern: Self._decodeBits(bitPattern)) }
 }
 
