@@ -98,7 +98,7 @@ extension Array where Element == Float {
 }
 
 extension Array where Element == Float8E4M3 {
-    /// Encodes floats to E4M3, round to nearest even, non-saturating (see ``FP8Scalar/encode(_:saturating:)-(Float)``).
+    /// Encodes floats to E4M3, round to nearest even, non-saturating (see ``FP8Scalar/encode(_:saturating:)-([Float],Bool)``).
     public init(_ source: [Float]) { self = Float8E4M3.encode(source) }
 }
 

@@ -10,7 +10,7 @@
 /// and unequal to itself, and -0 == +0.
 ///
 /// Every scalar operation (conversions, comparison, hashing, classification) is inlinable Swift bit
-/// arithmetic on the code; none calls into the C core. The bulk conversions (``encode(_:saturating:)-(Float)``,
+/// arithmetic on the code; none calls into the C core. The bulk conversions (``encode(_:saturating:)-([Float],Bool)``,
 /// ``decode(_:)``) run the C kernels and give the same bits.
 ///
 /// The 256 codes, NaNs and both zeros included, in code order: ``allCases`` (both types are

@@ -50,7 +50,7 @@ public enum ScaleRule: Sendable, Hashable {
 /// Codes are `[rows, cols]` (K = cols contiguous); scales are row-major
 /// `[ceil(rows / blockRows), ceil(cols / blockCols)]`, exactly the layout of DeepSeek-V3's FP8
 /// checkpoints (`weight` E4M3 `[N, K]` + `weight_scale_inv` `[ceil(N/128), ceil(K/128)]`), so such
-/// weights can be wrapped with ``init(codes:scales:rows:cols:blockRows:blockCols:)-(Float8E4M3)`` as is.
+/// weights can be wrapped with ``init(codes:scales:rows:cols:blockRows:blockCols:)-([Float8E4M3],[Float],Int,Int,Int,Int)`` as is.
 ///
 /// Two matrices are equal (`==`) when format, shape, block shape, code bytes and scales are all
 /// identical (codes compare as bytes, so equal NaN codes are equal). `print(matrix)` gives one line:
@@ -207,7 +207,7 @@ public struct QuantizedMatrix: Sendable, Equatable, CustomStringConvertible {
     /// Wraps E4M3 codes with power-of-two scales given as E8M0 bytes (value `2^(byte - 127)`), as MX
     /// stores them.
     /// - Throws: ``FP8Error/badScale(_:)`` for the NaN byte 0xFF, and the errors of
-    ///   ``init(codes:scales:rows:cols:blockRows:blockCols:)-(Float8E4M3)``.
+    ///   ``init(codes:scales:rows:cols:blockRows:blockCols:)-([Float8E4M3],[Float],Int,Int,Int,Int)``.
     public init(codes: [Float8E4M3], e8m0Scales: [UInt8], rows: Int, cols: Int, blockRows: Int, blockCols: Int) throws {
         try self.init(codes: codes.map(\.bitPattern), e8m0Scales: e8m0Scales, rows: rows, cols: cols,
                       blockRows: blockRows, blockCols: blockCols, format: .e4m3)
