@@ -210,7 +210,7 @@ final class SwiftBadInputTests: XCTestCase {
         let b = try QuantizedMatrix(quantizing: x6 + x6, rows: 4, cols: 3, granularity: .row)
         let k2 = try QuantizedMatrix(quantizing: [1, 2, 3, 4], rows: 2, cols: 2, granularity: .row)
         var c = [Float](repeating: 42, count: 8)
-        try c.withUnsafeMutableBufferPointer { cp in
+        c.withUnsafeMutableBufferPointer { cp in
             assertThrows(.badShape("ldc 3 < N 4")) { try matmul(a, b, into: cp, ldc: 3) }
             assertThrows(.sizeMismatch(expected: 9, actual: 8)) { try matmul(a, b, into: cp, ldc: 5) }
             assertThrows(.sizeOverflow) { try matmul(a, b, into: cp, ldc: Int.max) }
