@@ -228,6 +228,14 @@ public struct QuantizedMatrix: Sendable, Equatable, CustomStringConvertible {
                       blockCols: blockCols, format: format)
     }
 
+    /// The codes as values of their format's type, e.g. `try q.codes(as: Float8E4M3.self)`.
+    /// - Throws: ``FP8Error/badFormat`` if `T` is not the type of ``format`` (E5M2 codes read as E4M3
+    ///   would decode to wrong values).
+    public func codes<T: FP8Scalar>(as type: T.Type) throws -> [T] {
+        guard T.format == format else { throw FP8Error.badFormat }
+        return codes.map { T(bitPattern: $0) }
+    }
+
     /// The scales as E8M0 bytes (`2^(byte - 127)`).
     /// - Throws: ``FP8Error/badScale(_:)`` unless every scale is an exact power of two in
     ///   [2^-127, 2^127] (true for ``ScaleRule/powerOfTwo`` and ``ScaleRule/mx``).

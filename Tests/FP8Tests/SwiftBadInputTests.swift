@@ -167,6 +167,9 @@ final class SwiftBadInputTests: XCTestCase {
         let wrong = try QuantizedMatrix(codes: e5.map(\.bitPattern), scales: [2], rows: 2, cols: 2, blockRows: 2, blockCols: 2,
                                         format: .e4m3)
         XCTAssertNotEqual(wrong, q, "the format is part of equality")
+        XCTAssertEqual(try q.codes(as: Float8E5M2.self).map(\.bitPattern), e5.map(\.bitPattern))
+        assertThrows(.badFormat) { try q.codes(as: Float8E4M3.self) }
+        assertThrows(.badFormat) { try wrong.codes(as: Float8E5M2.self) }
     }
 
     func testDescriptionIsOneLineAndEquatable() throws {
