@@ -62,10 +62,20 @@ public struct QuantizedMatrix: Sendable, Equatable, CustomStringConvertible {
     public let rows: Int
     /// Number of columns (K, contiguous).
     public let cols: Int
-    /// Rows per scale block (at most `max(rows, 1)`: larger requests are clipped).
+    /// Rows per scale block, as requested, except that a request above `max(rows, 2^32)` is clipped to
+    /// that (see ``clippedBlockSize(_:dimension:)``).
     public let blockRows: Int
-    /// Columns per scale block (at most `max(cols, 1)`).
+    /// Columns per scale block, clipped like ``blockRows``.
     public let blockCols: Int
+
+    /// The block size stored for a requested `size` along a `dimension`: `size` itself up to
+    /// `max(dimension, 2^32)`, that bound above it. A block at least as long as the dimension gives
+    /// one block along it whatever its size, so the scale grid and the computation (which compares
+    /// block sizes only with small thresholds) are the same; clipping only keeps sizes such as
+    /// `Int.max` from overflowing index arithmetic.
+    public static func clippedBlockSize(_ size: Int, dimension: Int) -> Int {
+        Swift.min(size, Swift.max(dimension, 1 << 32))
+    }
     /// Row-major FP8 codes, `rows * cols` bytes.
     public let codes: [UInt8]
     /// Row-major dequantization scales, ``scaleRows`` x ``scaleCols``.
@@ -95,7 +105,7 @@ public struct QuantizedMatrix: Sendable, Equatable, CustomStringConvertible {
     ///   ``FP8Error/sizeMismatch(expected:actual:)`` if `values.count != rows * cols`,
     ///   ``FP8Error/badShape(_:)`` for non-positive block sizes (`.tile(0)`, `.block(-1, 8)`) or negative
     ///   dimensions, ``FP8Error/sizeOverflow`` if `rows * cols` overflows. Any positive block size is
-    ///   accepted (`.tile(Int.max)` means one block per row); a block larger than the matrix is clipped.
+    ///   accepted (`.tile(Int.max)` means one block per row; see ``clippedBlockSize(_:dimension:)``).
     public init(quantizing values: [Float], rows: Int, cols: Int, format: FP8Format = .e4m3,
                 granularity: Granularity, rule: ScaleRule? = nil) throws {
         guard rows >= 0, cols >= 0 else { throw FP8Error.badShape("negative dimension \(rows) x \(cols)") }
@@ -125,8 +135,8 @@ public struct QuantizedMatrix: Sendable, Equatable, CustomStringConvertible {
         guard shape.rows > 0, shape.cols > 0 else {
             throw FP8Error.badShape("block shape \(shape.rows) x \(shape.cols) must be positive")
         }
-        // A block larger than the matrix has the same scale grid as the matrix itself.
-        let br = Swift.min(shape.rows, Swift.max(rows, 1)), bc = Swift.min(shape.cols, Swift.max(cols, 1))
+        let br = Self.clippedBlockSize(shape.rows, dimension: rows)
+        let bc = Self.clippedBlockSize(shape.cols, dimension: cols)
         if rows > 0 && cols > 0 {
             let needed = (rows - 1).multipliedReportingOverflow(by: ld)
             guard !needed.overflow, needed.partialValue <= Int.max - cols else { throw FP8Error.sizeOverflow }
@@ -197,9 +207,8 @@ public struct QuantizedMatrix: Sendable, Equatable, CustomStringConvertible {
         self.format = format
         self.rows = rows
         self.cols = cols
-        // A block larger than the matrix has the same scale grid as the matrix itself.
-        self.blockRows = Swift.min(blockRows, Swift.max(rows, 1))
-        self.blockCols = Swift.min(blockCols, Swift.max(cols, 1))
+        self.blockRows = Self.clippedBlockSize(blockRows, dimension: rows)
+        self.blockCols = Self.clippedBlockSize(blockCols, dimension: cols)
         self.codes = codes
         self.scales = scales
     }

@@ -26,21 +26,30 @@ final class SwiftBadInputTests: XCTestCase {
 
     func testTileIntMaxIsOneBlockPerRowNotATrap() throws {
         let q = try QuantizedMatrix(quantizing: x6, rows: 2, cols: 3, granularity: .tile(Int.max))
-        XCTAssertEqual(q, try QuantizedMatrix(quantizing: x6, rows: 2, cols: 3, granularity: .row))
-        XCTAssertEqual([q.blockRows, q.blockCols, q.scaleRows, q.scaleCols], [1, 3, 2, 1])
+        let row = try QuantizedMatrix(quantizing: x6, rows: 2, cols: 3, granularity: .row)
+        XCTAssertEqual(q.codes, row.codes)
+        XCTAssertEqual(q.scales, row.scales)
+        XCTAssertEqual([q.blockRows, q.blockCols, q.scaleRows, q.scaleCols], [1, 1 << 32, 2, 1])
+        XCTAssertEqual(try matmul(q, q), try matmul(row, row))
     }
 
     func testBlockIntMaxIsOneBlockNotATrap() throws {
         let q = try QuantizedMatrix(quantizing: x6, rows: 2, cols: 3, granularity: .block(Int.max, Int.max))
-        XCTAssertEqual(q, try QuantizedMatrix(quantizing: x6, rows: 2, cols: 3, granularity: .tensor))
+        let tensor = try QuantizedMatrix(quantizing: x6, rows: 2, cols: 3, granularity: .tensor)
+        XCTAssertEqual(q.codes, tensor.codes)
+        XCTAssertEqual(q.scales, tensor.scales)
+        XCTAssertEqual([q.blockRows, q.blockCols], [1 << 32, 1 << 32])
         XCTAssertEqual(q.scales.count, 1)
+        XCTAssertEqual(QuantizedMatrix.clippedBlockSize(Int.max, dimension: 1 << 40), 1 << 40)
+        XCTAssertEqual(QuantizedMatrix.clippedBlockSize(128, dimension: 10), 128, "ordinary sizes are kept")
         XCTAssertEqual(q.dequantized().count, 6)
     }
 
     func testWrappedCodesWithBlockRowsIntMaxNotATrap() throws {
         let codes = Float8E4M3.encode(x6)
         let q = try QuantizedMatrix(codes: codes, scales: [1, 1], rows: 2, cols: 3, blockRows: Int.max, blockCols: 2)
-        XCTAssertEqual([q.blockRows, q.blockCols, q.scaleRows, q.scaleCols], [2, 2, 1, 2])
+        XCTAssertEqual([q.blockRows, q.blockCols, q.scaleRows, q.scaleCols], [1 << 32, 2, 1, 2])
+        XCTAssertEqual(q.dequantized(), Float8E4M3.encode(x6).map(Float.init))
         assertThrows(.sizeMismatch(expected: 2, actual: 1)) {
             try QuantizedMatrix(codes: codes, scales: [1], rows: 2, cols: 3, blockRows: Int.max, blockCols: 2)
         }
@@ -178,7 +187,7 @@ final class SwiftBadInputTests: XCTestCase {
         XCTAssertEqual(q.description, "QuantizedMatrix(e4m3, 300 x 260, blocks 128 x 128, 9 scales in [0.03125, 0.03125])")
         XCTAssertFalse(q.description.contains("\n"))
         XCTAssertEqual("\(try QuantizedMatrix(codes: [Float8E5M2](), scales: [], rows: 0, cols: 0, blockRows: 4, blockCols: 4))",
-                       "QuantizedMatrix(e5m2, 0 x 0, blocks 1 x 1, no scales)")
+                       "QuantizedMatrix(e5m2, 0 x 0, blocks 4 x 4, no scales)")
         XCTAssertEqual(q, try QuantizedMatrix(codes: q.codes, scales: q.scales, rows: 300, cols: 260, blockRows: 128,
                                               blockCols: 128, format: .e4m3))
         var s = q.scales
