@@ -77,9 +77,10 @@ extension FP8Scalar {
     @inlinable @inline(__always)
     static func _encode(double x: Double, saturating: Bool) -> UInt8 {
         let f = Float(x)
-        let back = Double(f)
-        let inexact: UInt32 = back != x ? 1 : 0
-        let beyond: UInt32 = back.magnitude > x.magnitude ? 1 : 0
+        // f has x's sign, so comparing the raw bit patterns as unsigned integers compares magnitudes.
+        let back = Double(f).bitPattern, bits = x.bitPattern
+        let inexact: UInt32 = back != bits ? 1 : 0
+        let beyond: UInt32 = back > bits ? 1 : 0
         return _encode(floatBits: (f.bitPattern &- beyond) | inexact, saturating: saturating)
     }
 
