@@ -33,6 +33,7 @@ final class QuantizationTests: XCTestCase {
     /// Checks scales and codes of `q` element by element against the model.
     func verify(_ q: QuantizedMatrix, _ x: [Float], rule: ScaleRule, _ ctx: String) {
         let oracle = FormatOracle(q.format)
+        let vals = oracle.finiteValues  // once: building it per element made this test slow in debug builds
         let (rows, cols, br, bc) = (q.rows, q.cols, q.blockRows, q.blockCols)
         XCTAssertEqual(q.scales.count, q.scaleRows * q.scaleCols, ctx)
         for bi in 0..<q.scaleRows {
@@ -57,7 +58,6 @@ final class QuantizationTests: XCTestCase {
                         // Within half a grid step of the clamped scaled input, up to the reciprocal's rounding.
                         let y = min(Double(abs(x[i])) / Double(s), oracle.maxFinite)
                         let v = abs(oracle.decode(q.codes[i]))
-                        let vals = oracle.finiteValues
                         let lo = vals.last(where: { $0 <= y }) ?? 0, hi = vals.first(where: { $0 >= y }) ?? oracle.maxFinite
                         XCTAssertLessThanOrEqual(abs(v - y), min(y - lo, hi - y) + y * 0x1p-22, "\(ctx) (\(r), \(c))")
                     }
