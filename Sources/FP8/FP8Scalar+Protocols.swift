@@ -12,7 +12,8 @@ public struct FP8Codes<Element: FP8Scalar>: RandomAccessCollection, Sendable {
     @inlinable public var startIndex: Int { 0 }
     /// 256.
     @inlinable public var endIndex: Int { 256 }
-    /// The value whose code is `position` (0 ..< 256).
+    /// The value whose code is `position`.
+    /// - Precondition: `0 <= position < 256` (an index out of range traps, as for any collection).
     @inlinable public subscript(position: Int) -> Element {
         precondition(position >= 0 && position < 256, "FP8Codes index out of range")
         return Element(bitPattern: UInt8(truncatingIfNeeded: position))
