@@ -39,8 +39,8 @@ func runQuantBench(_ o: Options, records: inout [Record]) {
             for (gname, g) in grans {
                 let q = try! QuantizedMatrix(quantizing: data, rows: rows, cols: cols, format: f, granularity: g)
                 let d = q.dequantized()
-                let nre = ErrorMetrics.normwiseRelativeError(d, reference: data)
-                let sq = ErrorMetrics.sqnr(d, reference: data)
+                let nre = try! ErrorMetrics.normwiseRelativeError(d, reference: data)
+                let sq = try! ErrorMetrics.sqnr(d, reference: data)
                 let med = Reference.medianRelativeError(d, reference: data)
                 var lost = 0, nonzero = 0
                 for i in data.indices where data[i] != 0 { nonzero += 1; if d[i] == 0 { lost += 1 } }

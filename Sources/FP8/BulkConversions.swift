@@ -7,6 +7,10 @@ extension FP8Scalar {
     /// Encodes `source` into FP8, rounding to nearest even once per element.
     /// - Parameter saturating: clamp overflow and infinities to ±greatest finite (default `false`:
     ///   OCP non-saturating, like ml_dtypes and PyTorch).
+    ///
+    /// An array literal (`Float8E5M2.encode([1, 2.5])`) selects the `[Double]` overload, which rounds
+    /// each literal once from its `Double`; this one is for `[Float]` values.
+    @_disfavoredOverload
     public static func encode(_ source: [Float], saturating: Bool = false) -> [Self] {
         source.withUnsafeBufferPointer { src in
             [Self](unsafeUninitializedCapacity: src.count) { dst, count in
@@ -30,12 +34,14 @@ extension FP8Scalar {
     }
 
     /// Encodes doubles, rounding each once directly from the `Double` (never through `Float`).
+    /// Array literals select this overload.
     public static func encode(_ source: [Double], saturating: Bool = false) -> [Self] {
         source.withUnsafeBufferPointer { src in
             [Self](unsafeUninitializedCapacity: src.count) { dst, count in
                 if let s = src.baseAddress, let d = dst.baseAddress {
                     d.withMemoryRebound(to: UInt8.self, capacity: src.count) { d8 in
-                        _ = fp8_encode_f64(format.cValue, s, d8, src.count, saturating ? 1 : 0)
+                        let status = fp8_encode_f64(format.cValue, s, d8, src.count, saturating ? 1 : 0)
+                        precondition(status == 0, "fp8_encode_f64 failed on valid arguments: \(status)")
                     }
                 }
                 count = src.count
@@ -52,7 +58,8 @@ extension FP8Scalar {
             [Self](unsafeUninitializedCapacity: src.count) { dst, count in
                 if let s = src.baseAddress, let d = dst.baseAddress {
                     d.withMemoryRebound(to: UInt8.self, capacity: src.count) { d8 in
-                        _ = fp8_encode_f32_stochastic(format.cValue, s, d8, src.count, saturating ? 1 : 0, seed)
+                        let status = fp8_encode_f32_stochastic(format.cValue, s, d8, src.count, saturating ? 1 : 0, seed)
+                        precondition(status == 0, "fp8_encode_f32_stochastic failed on valid arguments: \(status)")
                     }
                 }
                 count = src.count
@@ -91,7 +98,7 @@ extension Array where Element == Float {
 }
 
 extension Array where Element == Float8E4M3 {
-    /// Encodes floats to E4M3, round to nearest even, non-saturating (see ``FP8Scalar/encode(_:saturating:)-(Float)``).
+    /// Encodes floats to E4M3, round to nearest even, non-saturating (see ``FP8Scalar/encode(_:saturating:)-([Float],Bool)``).
     public init(_ source: [Float]) { self = Float8E4M3.encode(source) }
 }
 

@@ -3,6 +3,11 @@ import CFP8
 
 /// An error reported by the FP8 library: a C status turned into a Swift error, or a size check made
 /// on the Swift side before any C code ran.
+///
+/// Every public function of the Swift API reports bad input by throwing one of these (arithmetic on
+/// sizes is checked, so it never traps); the only preconditions are an index into ``FP8Codes`` outside
+/// 0 ..< 256, as for any collection, and a failure of the C core on arguments the Swift side has
+/// already validated (a library bug). A call that throws writes nothing to its outputs.
 public enum FP8Error: Error, Equatable, CustomStringConvertible, Sendable {
     /// A required pointer was missing (C status `FP8_ERR_NULL_POINTER`).
     case nullPointer
@@ -24,7 +29,9 @@ public enum FP8Error: Error, Equatable, CustomStringConvertible, Sendable {
     case outOfMemory
     /// The requested kernel set is unknown or unsupported on this CPU (C status `FP8_ERR_UNSUPPORTED`).
     case unsupportedKernelSet(String)
-    /// A destination buffer's element count does not match the source's.
+    /// An element count is not the one the call needs: a destination buffer shorter or longer than its
+    /// source, an array that does not hold `rows * cols` values (or the scale grid's count), or two
+    /// arrays of different lengths given to ``ErrorMetrics``. Checked in Swift before any C code runs.
     case sizeMismatch(expected: Int, actual: Int)
 
     /// A readable description of the error.

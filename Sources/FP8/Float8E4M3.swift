@@ -1,5 +1,4 @@
 // SPDX-License-Identifier: Apache-2.0
-import CFP8
 
 /// An OCP E4M3 ("e4m3fn") number: 1 sign, 4 exponent, 3 mantissa bits, bias 7.
 ///
@@ -19,3 +18,6 @@ public struct Float8E4M3: FP8Scalar {
     @inlinable
     public static var format: FP8Format { .e4m3 }
 }
+
+/// The 256 codes in code order (``FP8Scalar/allCases``).
+extension Float8E4M3: CaseIterable {}

@@ -1,5 +1,4 @@
 // SPDX-License-Identifier: Apache-2.0
-import CFP8
 
 /// An OCP E5M2 number: 1 sign, 5 exponent, 2 mantissa bits, bias 15 (the top byte of a binary16).
 ///
@@ -23,3 +22,6 @@ public struct Float8E5M2: FP8Scalar {
     @inlinable
     public static var infinity: Float8E5M2 { Float8E5M2(bitPattern: 0x7C) }
 }
+
+/// The 256 codes in code order (``FP8Scalar/allCases``).
+extension Float8E5M2: CaseIterable {}

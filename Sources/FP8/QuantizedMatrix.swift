@@ -50,27 +50,52 @@ public enum ScaleRule: Sendable, Hashable {
 /// Codes are `[rows, cols]` (K = cols contiguous); scales are row-major
 /// `[ceil(rows / blockRows), ceil(cols / blockCols)]`, exactly the layout of DeepSeek-V3's FP8
 /// checkpoints (`weight` E4M3 `[N, K]` + `weight_scale_inv` `[ceil(N/128), ceil(K/128)]`), so such
-/// weights can be wrapped with ``init(codes:scales:rows:cols:blockRows:blockCols:format:)`` as is.
-public struct QuantizedMatrix: Sendable {
+/// weights can be wrapped with ``init(codes:scales:rows:cols:blockRows:blockCols:)-([Float8E4M3],[Float],Int,Int,Int,Int)`` as is.
+///
+/// Two matrices are equal (`==`) when format, shape, block shape, code bytes and scales are all
+/// identical (codes compare as bytes, so equal NaN codes are equal). `print(matrix)` gives one line:
+/// format, shape, block shape and scale range.
+public struct QuantizedMatrix: Sendable, Equatable, CustomStringConvertible {
     /// The FP8 encoding of ``codes``.
     public let format: FP8Format
     /// Number of rows (M for activations, N for weights).
     public let rows: Int
     /// Number of columns (K, contiguous).
     public let cols: Int
-    /// Rows per scale block.
+    /// Rows per scale block, as requested, except that a request above `max(rows, 2^32)` is clipped to
+    /// that (see ``clippedBlockSize(_:dimension:)``).
     public let blockRows: Int
-    /// Columns per scale block.
+    /// Columns per scale block, clipped like ``blockRows``.
     public let blockCols: Int
+
+    /// The block size stored for a requested `size` along a `dimension`: `size` itself up to
+    /// `max(dimension, 2^32)`, that bound above it. A block at least as long as the dimension gives
+    /// one block along it whatever its size, so the scale grid and the computation (which compares
+    /// block sizes only with small thresholds) are the same; clipping only keeps sizes such as
+    /// `Int.max` from overflowing index arithmetic.
+    public static func clippedBlockSize(_ size: Int, dimension: Int) -> Int {
+        Swift.min(size, Swift.max(dimension, 1 << 32))
+    }
     /// Row-major FP8 codes, `rows * cols` bytes.
     public let codes: [UInt8]
     /// Row-major dequantization scales, ``scaleRows`` x ``scaleCols``.
     public let scales: [Float]
 
     /// Rows of the scale grid: `ceil(rows / blockRows)`.
-    public var scaleRows: Int { (rows + blockRows - 1) / blockRows }
+    public var scaleRows: Int { ceilDiv(rows, blockRows) }
     /// Columns of the scale grid: `ceil(cols / blockCols)`.
-    public var scaleCols: Int { (cols + blockCols - 1) / blockCols }
+    public var scaleCols: Int { ceilDiv(cols, blockCols) }
+
+    /// One line: `QuantizedMatrix(e4m3, 300 x 260, blocks 128 x 128, 9 scales in [0.0039, 0.0078])`.
+    public var description: String {
+        let range: String
+        if let lo = scales.min(), let hi = scales.max() {
+            range = "\(scales.count) scale\(scales.count == 1 ? "" : "s") in [\(lo), \(hi)]"
+        } else {
+            range = "no scales"
+        }
+        return "QuantizedMatrix(\(format), \(rows) x \(cols), blocks \(blockRows) x \(blockCols), \(range))"
+    }
 
     /// Quantizes a row-major `rows x cols` matrix.
     ///
@@ -78,7 +103,9 @@ public struct QuantizedMatrix: Sendable {
     /// ``ScaleRule/amax`` otherwise); elements are encoded saturating as `encode(x * (1 / scale))`.
     /// - Throws: ``FP8Error/nonFinite(row:column:)`` naming the first NaN or infinity,
     ///   ``FP8Error/sizeMismatch(expected:actual:)`` if `values.count != rows * cols`,
-    ///   ``FP8Error/badShape(_:)`` for non-positive block sizes or negative dimensions.
+    ///   ``FP8Error/badShape(_:)`` for non-positive block sizes (`.tile(0)`, `.block(-1, 8)`) or negative
+    ///   dimensions, ``FP8Error/sizeOverflow`` if `rows * cols` overflows. Any positive block size is
+    ///   accepted (`.tile(Int.max)` means one block per row; see ``clippedBlockSize(_:dimension:)``).
     public init(quantizing values: [Float], rows: Int, cols: Int, format: FP8Format = .e4m3,
                 granularity: Granularity, rule: ScaleRule? = nil) throws {
         guard rows >= 0, cols >= 0 else { throw FP8Error.badShape("negative dimension \(rows) x \(cols)") }
@@ -91,6 +118,9 @@ public struct QuantizedMatrix: Sendable {
 
     /// Quantizes a row-major `rows x cols` matrix read from `buffer` with leading dimension `ld`
     /// (elements between row starts, `ld >= cols`); the buffer must hold `(rows - 1) * ld + cols`.
+    /// - Throws: the errors of the array form; ``FP8Error/badShape(_:)`` if `ld < cols`;
+    ///   ``FP8Error/sizeOverflow`` if `(rows - 1) * ld + cols` overflows;
+    ///   ``FP8Error/sizeMismatch(expected:actual:)`` if `buffer` is shorter.
     public init(quantizing buffer: UnsafeBufferPointer<Float>, rows: Int, cols: Int, ld: Int? = nil,
                 format: FP8Format = .e4m3, granularity: Granularity, rule: ScaleRule? = nil) throws {
         try self.init(quantizing: buffer, rows: rows, cols: cols, ld: ld ?? cols, format: format,
@@ -101,8 +131,12 @@ public struct QuantizedMatrix: Sendable {
                  format: FP8Format, granularity: Granularity, rule: ScaleRule?, copy keepAlive: [Float]?) throws {
         guard rows >= 0, cols >= 0 else { throw FP8Error.badShape("negative dimension \(rows) x \(cols)") }
         guard ld >= cols else { throw FP8Error.badShape("leading dimension \(ld) < cols \(cols)") }
-        let (br, bc) = granularity.blockShape(rows: rows, cols: cols)
-        guard br > 0, bc > 0 else { throw FP8Error.badShape("block shape \(br) x \(bc) must be positive") }
+        let shape = granularity.blockShape(rows: rows, cols: cols)
+        guard shape.rows > 0, shape.cols > 0 else {
+            throw FP8Error.badShape("block shape \(shape.rows) x \(shape.cols) must be positive")
+        }
+        let br = Self.clippedBlockSize(shape.rows, dimension: rows)
+        let bc = Self.clippedBlockSize(shape.cols, dimension: cols)
         if rows > 0 && cols > 0 {
             let needed = (rows - 1).multipliedReportingOverflow(by: ld)
             guard !needed.overflow, needed.partialValue <= Int.max - cols else { throw FP8Error.sizeOverflow }
@@ -111,7 +145,7 @@ public struct QuantizedMatrix: Sendable {
             }
         }
         let rule = rule ?? (granularity == .mx ? .mx : .amax)
-        let sRows = (rows + br - 1) / br, sCols = (cols + bc - 1) / bc
+        let sRows = ceilDiv(rows, br), sCols = ceilDiv(cols, bc)  // product <= rows * cols (checked) or 0
         var badRow = 0, badCol = 0
         var status: Int32 = 0
         var scales = [Float](repeating: 0, count: sRows * sCols)
@@ -134,13 +168,29 @@ public struct QuantizedMatrix: Sendable {
         self.scales = scales
     }
 
-    /// Wraps existing codes and scales, e.g. DeepSeek-V3 FP8 weights (`weight` `[N, K]` and
-    /// `weight_scale_inv` `[ceil(N/128), ceil(K/128)]` with `blockRows = blockCols = 128`).
-    /// - Throws: ``FP8Error/sizeMismatch(expected:actual:)`` if `codes` is not `rows * cols` or
-    ///   `scales` is not `ceil(rows/blockRows) * ceil(cols/blockCols)`; ``FP8Error/badShape(_:)``
-    ///   for non-positive block sizes; ``FP8Error/badScale(_:)`` if a scale is not finite and positive.
+    /// Wraps existing E4M3 codes and scales, e.g. DeepSeek-V3 FP8 weights (`weight` `[N, K]` and
+    /// `weight_scale_inv` `[ceil(N/128), ceil(K/128)]` with `blockRows = blockCols = 128`). The format
+    /// comes from the element type; the codes are copied.
+    /// - Throws: ``FP8Error/badShape(_:)`` for negative dimensions or non-positive block sizes;
+    ///   ``FP8Error/sizeOverflow`` if `rows * cols` overflows; ``FP8Error/sizeMismatch(expected:actual:)``
+    ///   if `codes` is not `rows * cols` or `scales` is not `ceil(rows/blockRows) * ceil(cols/blockCols)`;
+    ///   ``FP8Error/badScale(_:)`` if a scale is not finite and positive (NaN, ±0, negative, infinite).
+    ///   Positive subnormal scales (such as E8M0's 2^-127) are accepted.
+    public init(codes: [Float8E4M3], scales: [Float], rows: Int, cols: Int, blockRows: Int, blockCols: Int) throws {
+        try self.init(codes: codes.map(\.bitPattern), scales: scales, rows: rows, cols: cols,
+                      blockRows: blockRows, blockCols: blockCols, format: .e4m3)
+    }
+
+    /// Wraps existing E5M2 codes and scales (see the E4M3 form for the layout and errors).
+    public init(codes: [Float8E5M2], scales: [Float], rows: Int, cols: Int, blockRows: Int, blockCols: Int) throws {
+        try self.init(codes: codes.map(\.bitPattern), scales: scales, rows: rows, cols: cols,
+                      blockRows: blockRows, blockCols: blockCols, format: .e5m2)
+    }
+
+    /// Wraps raw code bytes whose encoding is named by `format` (there is no default: E5M2 bytes read
+    /// as E4M3 would decode to wrong values without any error). Layout and errors as for the typed forms.
     public init(codes: [UInt8], scales: [Float], rows: Int, cols: Int, blockRows: Int, blockCols: Int,
-                format: FP8Format = .e4m3) throws {
+                format: FP8Format) throws {
         guard rows >= 0, cols >= 0 else { throw FP8Error.badShape("negative dimension \(rows) x \(cols)") }
         guard blockRows > 0, blockCols > 0 else {
             throw FP8Error.badShape("block shape \(blockRows) x \(blockCols) must be positive")
@@ -148,7 +198,8 @@ public struct QuantizedMatrix: Sendable {
         let (count, o) = rows.multipliedReportingOverflow(by: cols)
         guard !o else { throw FP8Error.sizeOverflow }
         guard codes.count == count else { throw FP8Error.sizeMismatch(expected: count, actual: codes.count) }
-        let nScales = ((rows + blockRows - 1) / blockRows) * ((cols + blockCols - 1) / blockCols)
+        // Cannot overflow: each factor is at most its dimension and rows * cols did not.
+        let nScales = ceilDiv(rows, blockRows) * ceilDiv(cols, blockCols)
         guard scales.count == nScales else { throw FP8Error.sizeMismatch(expected: nScales, actual: scales.count) }
         if let i = scales.firstIndex(where: { !($0.isFinite && $0 > 0) }) {
             throw FP8Error.badScale("scale \(i) is \(scales[i]); scales must be finite and positive")
@@ -156,21 +207,42 @@ public struct QuantizedMatrix: Sendable {
         self.format = format
         self.rows = rows
         self.cols = cols
-        self.blockRows = blockRows
-        self.blockCols = blockCols
+        self.blockRows = Self.clippedBlockSize(blockRows, dimension: rows)
+        self.blockCols = Self.clippedBlockSize(blockCols, dimension: cols)
         self.codes = codes
         self.scales = scales
     }
 
-    /// Wraps codes with power-of-two scales given as E8M0 bytes (value `2^(byte - 127)`), as MX stores them.
+    /// Wraps E4M3 codes with power-of-two scales given as E8M0 bytes (value `2^(byte - 127)`), as MX
+    /// stores them.
     /// - Throws: ``FP8Error/badScale(_:)`` for the NaN byte 0xFF, and the errors of
-    ///   ``init(codes:scales:rows:cols:blockRows:blockCols:format:)``.
+    ///   ``init(codes:scales:rows:cols:blockRows:blockCols:)-([Float8E4M3],[Float],Int,Int,Int,Int)``.
+    public init(codes: [Float8E4M3], e8m0Scales: [UInt8], rows: Int, cols: Int, blockRows: Int, blockCols: Int) throws {
+        try self.init(codes: codes.map(\.bitPattern), e8m0Scales: e8m0Scales, rows: rows, cols: cols,
+                      blockRows: blockRows, blockCols: blockCols, format: .e4m3)
+    }
+
+    /// Wraps E5M2 codes with E8M0 scales (see the E4M3 form).
+    public init(codes: [Float8E5M2], e8m0Scales: [UInt8], rows: Int, cols: Int, blockRows: Int, blockCols: Int) throws {
+        try self.init(codes: codes.map(\.bitPattern), e8m0Scales: e8m0Scales, rows: rows, cols: cols,
+                      blockRows: blockRows, blockCols: blockCols, format: .e5m2)
+    }
+
+    /// Wraps raw code bytes of the named `format` with E8M0 scales (see the E4M3 form).
     public init(codes: [UInt8], e8m0Scales: [UInt8], rows: Int, cols: Int, blockRows: Int, blockCols: Int,
-                format: FP8Format = .e4m3) throws {
+                format: FP8Format) throws {
         var scales = [Float](repeating: 0, count: e8m0Scales.count)
         try FP8Error.check(fp8_scales_from_e8m0(e8m0Scales, &scales, e8m0Scales.count), "E8M0 scales")
         try self.init(codes: codes, scales: scales, rows: rows, cols: cols, blockRows: blockRows,
                       blockCols: blockCols, format: format)
+    }
+
+    /// The codes as values of their format's type, e.g. `try q.codes(as: Float8E4M3.self)`.
+    /// - Throws: ``FP8Error/badFormat`` if `T` is not the type of ``format`` (E5M2 codes read as E4M3
+    ///   would decode to wrong values).
+    public func codes<T: FP8Scalar>(as type: T.Type) throws -> [T] {
+        guard T.format == format else { throw FP8Error.badFormat }
+        return codes.map { T(bitPattern: $0) }
     }
 
     /// The scales as E8M0 bytes (`2^(byte - 127)`).
@@ -182,7 +254,9 @@ public struct QuantizedMatrix: Sendable {
         return out
     }
 
-    /// The dequantized matrix, row-major `rows x cols`: `decode(code) * scale` per element.
+    /// The dequantized matrix, row-major `rows x cols`: `decode(code) * scale` per element, one float32
+    /// product rounded to nearest (a subnormal scale gives exact products rounded once). Cannot fail:
+    /// every initialiser has validated the shape and the scales.
     public func dequantized() -> [Float] {
         [Float](unsafeUninitializedCapacity: rows * cols) { x, count in
             withCMatrix { m in
@@ -205,3 +279,7 @@ public struct QuantizedMatrix: Sendable {
         }
     }
 }
+
+/// `ceil(n / d)` for `n >= 0`, `d > 0`, without the overflow of `(n + d - 1) / d` (`.tile(Int.max)`).
+@usableFromInline
+func ceilDiv(_ n: Int, _ d: Int) -> Int { n == 0 ? 0 : (n - 1) / d + 1 }

@@ -33,6 +33,7 @@ final class QuantizationTests: XCTestCase {
     /// Checks scales and codes of `q` element by element against the model.
     func verify(_ q: QuantizedMatrix, _ x: [Float], rule: ScaleRule, _ ctx: String) {
         let oracle = FormatOracle(q.format)
+        let vals = oracle.finiteValues  // once: building it per element made this test slow in debug builds
         let (rows, cols, br, bc) = (q.rows, q.cols, q.blockRows, q.blockCols)
         XCTAssertEqual(q.scales.count, q.scaleRows * q.scaleCols, ctx)
         for bi in 0..<q.scaleRows {
@@ -57,7 +58,6 @@ final class QuantizationTests: XCTestCase {
                         // Within half a grid step of the clamped scaled input, up to the reciprocal's rounding.
                         let y = min(Double(abs(x[i])) / Double(s), oracle.maxFinite)
                         let v = abs(oracle.decode(q.codes[i]))
-                        let vals = oracle.finiteValues
                         let lo = vals.last(where: { $0 <= y }) ?? 0, hi = vals.first(where: { $0 >= y }) ?? oracle.maxFinite
                         XCTAssertLessThanOrEqual(abs(v - y), min(y - lo, hi - y) + y * 0x1p-22, "\(ctx) (\(r), \(c))")
                     }
@@ -162,8 +162,8 @@ final class QuantizationTests: XCTestCase {
         // Swift-side errors.
         XCTAssertThrowsError(try QuantizedMatrix(quantizing: [1, 2, 3], rows: 2, cols: 2, granularity: .row))
         XCTAssertThrowsError(try QuantizedMatrix(quantizing: [1, 2], rows: 1, cols: 2, granularity: .tile(0)))
-        XCTAssertThrowsError(try QuantizedMatrix(codes: [0, 0], scales: [1], rows: 1, cols: 2, blockRows: 1, blockCols: 1))
-        XCTAssertThrowsError(try QuantizedMatrix(codes: [0, 0], scales: [-1], rows: 1, cols: 2, blockRows: 1, blockCols: 2))
+        XCTAssertThrowsError(try QuantizedMatrix(codes: [0, 0] as [Float8E4M3], scales: [1], rows: 1, cols: 2, blockRows: 1, blockCols: 1))
+        XCTAssertThrowsError(try QuantizedMatrix(codes: [0, 0] as [Float8E5M2], scales: [-1], rows: 1, cols: 2, blockRows: 1, blockCols: 2))
     }
 
     func testDeepSeekLayoutImportAndE8M0RoundTrip() throws {
@@ -173,7 +173,7 @@ final class QuantizationTests: XCTestCase {
         XCTAssertEqual(q.scaleRows, 3)
         XCTAssertEqual(q.scaleCols, 3)
         // Import the same codes and weight_scale_inv as a checkpoint would ship them.
-        let imported = try QuantizedMatrix(codes: q.codes, scales: q.scales, rows: n, cols: k, blockRows: 128, blockCols: 128)
+        let imported = try QuantizedMatrix(codes: q.codes, scales: q.scales, rows: n, cols: k, blockRows: 128, blockCols: 128, format: .e4m3)
         let oracle = FormatOracle(.e4m3)
         let d = imported.dequantized()
         for r in 0..<n {
@@ -185,13 +185,13 @@ final class QuantizationTests: XCTestCase {
         // E8M0: power-of-two scales survive the byte round trip.
         let bytes = try q.e8m0Scales()
         for (i, b) in bytes.enumerated() { XCTAssertEqual(Double(q.scales[i]), pow2(Int(b) - 127)) }
-        let back = try QuantizedMatrix(codes: q.codes, e8m0Scales: bytes, rows: n, cols: k, blockRows: 128, blockCols: 128)
+        let back = try QuantizedMatrix(codes: q.codes, e8m0Scales: bytes, rows: n, cols: k, blockRows: 128, blockCols: 128, format: .e4m3)
         XCTAssertEqual(back.scales, q.scales)
         // Non-power-of-two scales cannot be exported; the NaN byte cannot be imported.
         let amaxQ = try QuantizedMatrix(quantizing: w, rows: n, cols: k, granularity: .block(128, 128), rule: .amax)
         XCTAssertThrowsError(try amaxQ.e8m0Scales())
         XCTAssertThrowsError(try QuantizedMatrix(codes: q.codes, e8m0Scales: [0xFF] + bytes.dropFirst(), rows: n, cols: k,
-                                                 blockRows: 128, blockCols: 128))
+                                                 blockRows: 128, blockCols: 128, format: .e4m3))
         var f = [Float](repeating: 0, count: 3)
         XCTAssertEqual(fp8_scales_from_e8m0([0, 127, 254], &f, 3), 0)
         XCTAssertEqual(f, [Float(pow2(-127)), 1, Float(pow2(127))])
@@ -237,12 +237,12 @@ final class QuantizationTests: XCTestCase {
     }
 
     func testErrorMetrics() {
-        XCTAssertEqual(ErrorMetrics.normwiseRelativeError([3, 4], reference: [3, 4] as [Float]), 0)
-        XCTAssertEqual(ErrorMetrics.normwiseRelativeError([3, 5], reference: [3, 4] as [Float]), 0.2, accuracy: 1e-15)
-        XCTAssertEqual(ErrorMetrics.normwiseRelativeError([3, 5], reference: [3, 4] as [Double]), 0.2, accuracy: 1e-15)
-        XCTAssertEqual(ErrorMetrics.maxAbsError([1, 5], reference: [1.5, 4]), 1)
-        XCTAssertEqual(ErrorMetrics.sqnr([3, 5], reference: [3, 4]), 10 * log10(25.0), accuracy: 1e-12)
-        XCTAssertEqual(ErrorMetrics.calcDiff([1, 2], [1, 2]), 0, accuracy: 1e-15)
-        XCTAssertEqual(ErrorMetrics.calcDiff([1, 0], [0, 1]), 1, accuracy: 1e-15)
+        XCTAssertEqual(try ErrorMetrics.normwiseRelativeError([3, 4], reference: [3, 4] as [Float]), 0)
+        XCTAssertEqual(try ErrorMetrics.normwiseRelativeError([3, 5], reference: [3, 4] as [Float]), 0.2, accuracy: 1e-15)
+        XCTAssertEqual(try ErrorMetrics.normwiseRelativeError([3, 5], reference: [3, 4] as [Double]), 0.2, accuracy: 1e-15)
+        XCTAssertEqual(try ErrorMetrics.maxAbsError([1, 5], reference: [1.5, 4]), 1)
+        XCTAssertEqual(try ErrorMetrics.sqnr([3, 5], reference: [3, 4]), 10 * log10(25.0), accuracy: 1e-12)
+        XCTAssertEqual(try ErrorMetrics.calcDiff([1, 2], [1, 2]), 0, accuracy: 1e-15)
+        XCTAssertEqual(try ErrorMetrics.calcDiff([1, 0], [0, 1]), 1, accuracy: 1e-15)
     }
 }
