@@ -64,24 +64,38 @@ extension FP8Scalar {
         return UInt8(truncatingIfNeeded: code | ((u >> 24) & 0x80))
     }
 
-    /// Encodes the double `x`, rounding once from the double.
-    ///
-    /// The double is first narrowed to float32 by rounding to odd: the float32 conversion `f`, moved
-    /// one step towards zero if it landed beyond `x`, with its last bit set if it was inexact. A value
-    /// rounded to odd with at least two more bits than the target rounds to nearest even exactly as
-    /// the original would (Boldo & Melquiond, "Emulation of FMA and correctly rounded sums: proved
-    /// algorithms using rounding to odd", IEEE TC 2008): float32 keeps 24 bits against FP8's 4, and its
-    /// grid near the FP8 subnormals is far finer than theirs. This holds in any rounding mode and with
-    /// flush-to-zero (float32 subnormals all round to ±0 in FP8 anyway); beyond float32's range the
-    /// narrowed value is ±FLT_MAX (odd), which overflows as the double does; NaN stays NaN.
+    /// Encodes the double with bit pattern `u`, rounding once from the double: the steps of
+    /// `_encode(floatBits:)` on the 64-bit pattern (52 mantissa bits, bias 1023), so there is no
+    /// narrowing to float32 and no floating-point operation at all.
+    @inlinable @inline(__always)
+    static func _encode(doubleBits u: UInt64, saturating: Bool) -> UInt8 {
+        let m = UInt64(_mantissaBits), bias = UInt64(_bias)
+        let a = u & 0x7FFF_FFFF_FFFF_FFFF
+        let rebase = (1023 &- bias) << 52
+        let pastMax = ((UInt64(_maxCode) &+ 1) << (52 &- m)) &+ rebase
+        let dMax = a &- pastMax
+        let clamped = pastMax &+ (dMax & _negativeMask(dMax))                      // min(a, pastMax)
+        let normal = _shiftRNE(clamped &- rebase, 52 &- m)
+        let e = a >> 52
+        let nonzeroE = (0 &- e) >> 63                                             // e != 0 (e < 2^11)
+        let sig = (a & 0xF_FFFF_FFFF_FFFF) | (nonzeroE << 52)
+        // value = sig * 2^(max(e, 1) - 1075) = sig / 2^s quanta; s >= 63 gives 0 (sig < 2^53).
+        let sRaw = 1076 &- bias &- m &- (e | (nonzeroE ^ 1))
+        let dS = sRaw &- 63
+        let s = 63 &+ (dS & _negativeMask(dS))                                     // min(s, 63), signed
+        let sub = _shiftRNE(sig, s)
+        let isNormal = ~_negativeMask(a &- ((1024 &- bias) << 52))
+        var code = (normal & isNormal) | (sub & ~isNormal)                     // <= maxCode + 1
+        code = _resolveOverflow(code, saturating: saturating)
+        let isNaN = _negativeMask(0x7FF0_0000_0000_0000 &- a)
+        code = (code & ~isNaN) | (UInt64(_nanCode) & isNaN)
+        return UInt8(truncatingIfNeeded: code | ((u >> 56) & 0x80))
+    }
+
+    /// Encodes the double `x`, rounding once from the double (see `_encode(doubleBits:saturating:)`).
     @inlinable @inline(__always)
     static func _encode(double x: Double, saturating: Bool) -> UInt8 {
-        let f = Float(x)
-        // f has x's sign, so comparing the raw bit patterns as unsigned integers compares magnitudes.
-        let back = Double(f).bitPattern, bits = x.bitPattern
-        let inexact: UInt32 = back != bits ? 1 : 0
-        let beyond: UInt32 = back > bits ? 1 : 0
-        return _encode(floatBits: (f.bitPattern &- beyond) | inexact, saturating: saturating)
+        _encode(doubleBits: x.bitPattern, saturating: saturating)
     }
 
     /// The float32 bit pattern of the code's exact value. NaNs keep their sign (E4M3 NaN decodes to
