@@ -8,6 +8,16 @@
 # as arguments. The plugin resolves like the package's other dependencies (no network beyond that).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# The C article quotes the build commands that scripts/c-packaging.sh runs verbatim from README.md and
+# fp8.h; it must quote them exactly too.
+article=Sources/FP8/FP8.docc/UsingTheCAPI.md
+for cmd in 'make -C CSupport' 'make -C CSupport install PREFIX=/usr/local' \
+    'cc app.c $(pkg-config --cflags --libs fp8) -o app' \
+    'cc -O2 -shared -fPIC -ICSupport/include $(find CSupport/src -name '"'"'*.c'"'"') -lpthread -lm -o libfp8.so' \
+    'cc -O2 -ICSupport/include app.c -L. -lfp8 -Wl,-rpath,. -o app'; do
+    grep -qxF -- "$cmd" "$article" || { echo "docs: $article no longer quotes: $cmd" >&2; exit 1; }
+    grep -qF -- "$cmd" README.md || { echo "docs: README.md no longer quotes: $cmd" >&2; exit 1; }
+done
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 status=0
