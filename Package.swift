@@ -8,6 +8,11 @@ let package = Package(
         // MARK: - Public API
         .library(name: "FP8", targets: ["FP8"]),
     ],
+    dependencies: [
+        // Documentation only: `swift package generate-documentation --target FP8` (scripts/docs.sh).
+        // No target depends on it, so it adds nothing to a build of the library.
+        .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
+    ],
     targets: [
         // MARK: - Library
         // The Swift API: Float8E4M3 / Float8E5M2, bulk conversions, QuantizedMatrix, matmul.

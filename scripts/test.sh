@@ -44,6 +44,8 @@ if grep -qw avx2 /proc/cpuinfo 2>/dev/null; then
     OPENBLAS_CORETYPE=Prescott .build/release/bench --only header --quick 2>/dev/null | grep -q "re-executed itself with OPENBLAS_CORETYPE=" \
         || { echo "bench did not move OpenBLAS off its Prescott core" >&2; exit 1; }
 fi
+# CI also builds the DocC documentation and fails on any warning (scripts/docs.sh).
+[ "${CI:-}" != true ] || scripts/docs.sh
 # Swift tests in release mode (the exhaustive 2^32-input sweeps need optimised code; a debug build skips
 # them), XCTest only (the package has no Swift Testing suites, whose "0 tests passed" line would come
 # last), ending with one summary line counted from XCTest's per-test results.

@@ -5,11 +5,14 @@ import CFP8
 /// core, bit-identical to the scalar conversions of ``FP8Scalar``.
 extension FP8Scalar {
     /// Encodes `source` into FP8, rounding to nearest even once per element.
-    /// - Parameter saturating: clamp overflow and infinities to ±greatest finite (default `false`:
-    ///   OCP non-saturating, like ml_dtypes and PyTorch).
     ///
     /// An array literal (`Float8E5M2.encode([1, 2.5])`) selects the `[Double]` overload, which rounds
     /// each literal once from its `Double`; this one is for `[Float]` values.
+    /// - Parameters:
+    ///   - source: the values to encode, any count (large arrays are split across the thread pool).
+    ///   - saturating: clamp overflow and infinities to ±greatest finite (default `false`: OCP
+    ///     non-saturating, like ml_dtypes and PyTorch: overflow gives NaN in E4M3, ±infinity in E5M2).
+    /// - Returns: one code per element of `source`, in order.
     @_disfavoredOverload
     public static func encode(_ source: [Float], saturating: Bool = false) -> [Self] {
         source.withUnsafeBufferPointer { src in

@@ -5,8 +5,11 @@ import CFP8
 ///
 /// `a` is `[M, K]` (activations), `b` is `[N, K]` (weights `[out_features, in_features]`), both
 /// K-contiguous (DeepGEMM's "NT"); any formats and block shapes. The scales are folded into the
-/// operands while they are packed (exact for power-of-two scales), and the error per element is at
-/// most `(K + 2) * 2^-24 * sum_k |A'_ik B'_jk|` for the dequantized operands A', B'.
+/// operands while they are packed (exact for power-of-two scales), or applied once per partial sum
+/// of a scale block (M <= 16 on the avx2 set); the error per element is at most
+/// `(K + 3) * 2^-24 * sum_k |A'_ik B'_jk|` for the dequantized operands A', B' (plus the rounding
+/// of `alpha`, barring float32 underflow; the full contract is `fp8_gemm`'s in fp8.h). Results are
+/// bitwise identical for every thread count.
 /// - Returns: `C`, row-major `[M, N]`.
 /// - Throws: ``FP8Error/badShape(_:)`` if `a.cols != b.cols`; ``FP8Error/sizeOverflow`` if `M * N`
 ///   floats do not fit in the address space (e.g. two empty `2^40 x 0` operands).
