@@ -169,6 +169,78 @@ FP8_API int fp8_encode_f32_stochastic(fp8_format fmt, const float *src, uint8_t 
                                       int saturate, uint64_t seed);
 
 /* ------------------------------------------------------------------------------------------------
+ * bfloat16 and IEEE binary16 ("float16", "half")
+ * ---------------------------------------------------------------------------------------------- */
+
+/**
+ * Element types of the non-FP8 side of a conversion.
+ *  - FP8_DTYPE_F32:  IEEE binary32 (`float`).
+ *  - FP8_DTYPE_F16:  IEEE binary16, 1.5.10, bias 15, max finite 65504, min normal 2^-14, min
+ *    subnormal 2^-24; stored as its bit pattern in a uint16_t (C's _Float16, Swift's Float16).
+ *  - FP8_DTYPE_BF16: bfloat16, 1.8.7, the top 16 bits of a float32 (same exponent range, subnormals
+ *    included); stored as its bit pattern in a uint16_t (PyTorch/ml_dtypes `bfloat16`).
+ * Every E4M3 and E5M2 value is exactly an F16 and a BF16 value.
+ */
+typedef enum fp8_dtype { FP8_DTYPE_F32 = 0, FP8_DTYPE_F16 = 1, FP8_DTYPE_BF16 = 2 } fp8_dtype;
+
+/**
+ * float32 -> bfloat16, n elements: round to nearest, ties to even, on the low 16 bits of each float
+ * (values above the largest bf16 by half an ulp or more, 0x1.fffp+127 and up, give +-Inf); float32
+ * subnormals are kept (they round to bf16 subnormals); a NaN becomes a quiet NaN with its sign and
+ * its top 7 payload bits ((bits >> 16) | 0x0040). As ml_dtypes' and PyTorch's `bfloat16` rounding
+ * for every non-NaN input. Bits never depend on the rounding mode or on FTZ/DAZ (MXCSR, FPCR) and no
+ * floating-point exception is raised. src and dst may not overlap.
+ * Returns FP8_OK, FP8_ERR_NULL_POINTER (src or dst NULL with n > 0) or FP8_ERR_SIZE_OVERFLOW (n * 4
+ * bytes, the size of src, does not fit in size_t), checked in this order; a failed call writes nothing.
+ */
+FP8_API int fp8_bf16_from_f32(const float *src, uint16_t *dst, size_t n);
+
+/**
+ * bfloat16 -> float32, n elements: exact (bits << 16); a signalling NaN becomes quiet (bit 22 set),
+ * sign and payload kept. Statuses as fp8_bf16_from_f32 (n * 4 bytes is the size of dst).
+ */
+FP8_API int fp8_bf16_to_f32(const uint16_t *src, float *dst, size_t n);
+
+/**
+ * float32 -> IEEE binary16, n elements: round to nearest, ties to even, once (IEEE 754
+ * convertFormat, as numpy's `astype(float16)` and F16C's vcvtps2ph with round-to-nearest): |x| >=
+ * 65520 (65504 plus half an ulp) and +-Inf give +-Inf; values below 2^-14 round to the subnormal grid
+ * of 2^-24 (float32 subnormals give +-0); a NaN becomes sign | 0x7E00 | its top 10 payload bits (a
+ * quiet NaN). Independent of the rounding mode and FTZ/DAZ; no floating-point exception is raised.
+ * Statuses as fp8_bf16_from_f32.
+ */
+FP8_API int fp8_f16_from_f32(const float *src, uint16_t *dst, size_t n);
+
+/**
+ * IEEE binary16 -> float32, n elements: exact, subnormals included (independent of DAZ); a NaN keeps
+ * its sign and payload (shifted up 13 bits) and becomes quiet. Statuses as fp8_bf16_from_f32 (n * 4
+ * bytes is the size of dst).
+ */
+FP8_API int fp8_f16_to_f32(const uint16_t *src, float *dst, size_t n);
+
+/**
+ * Encode n values of type src_type (src points at float, or at uint16_t bit patterns for F16 and BF16)
+ * to FP8 codes. Rounds ONCE, from the source value: an F16 or BF16 value is exact in float32, so the
+ * result is bitwise fp8_encode_f32 of its float32 widening (fp8_f16_to_f32 / fp8_bf16_to_f32), with the
+ * saturate rules of fp8_encode_f32. FP8_DTYPE_F32 is exactly fp8_encode_f32.
+ * Returns FP8_OK, FP8_ERR_BAD_FORMAT, FP8_ERR_BAD_ARGUMENT (src_type not an fp8_dtype), then the
+ * statuses of fp8_encode_f32 in its order, FP8_ERR_SIZE_OVERFLOW meaning that n elements of src_type do
+ * not fit in size_t; a failed call writes nothing.
+ */
+FP8_API int fp8_encode(fp8_format fmt, fp8_dtype src_type, const void *src, uint8_t *dst, size_t n, int saturate);
+
+/**
+ * Decode n FP8 codes to dst_type (dst points at float, or at uint16_t for F16 and BF16). Exact for
+ * every non-NaN code (every E4M3 and E5M2 value is an F16 and a BF16 value; E5M2 +-Inf gives +-Inf).
+ * A NaN code gives the float32 NaN of fp8_decode_f32 narrowed by fp8_f16_from_f32 / fp8_bf16_from_f32:
+ * a quiet NaN with the code's sign (E4M3: F16 0x7E00, BF16 0x7FC0, with the sign bit 0x8000; E5M2
+ * codes 0x7D-0x7F: F16 0x7F00, 0x7E00, 0x7F00, BF16 0x7FE0, 0x7FC0, 0x7FE0). FP8_DTYPE_F32 is exactly
+ * fp8_decode_f32. Statuses as fp8_encode minus the saturate check (FP8_ERR_SIZE_OVERFLOW: n elements of
+ * dst_type do not fit in size_t).
+ */
+FP8_API int fp8_decode(fp8_format fmt, const uint8_t *src, fp8_dtype dst_type, void *dst, size_t n);
+
+/* ------------------------------------------------------------------------------------------------
  * Block-scaled quantization
  * ---------------------------------------------------------------------------------------------- */
 

@@ -29,6 +29,7 @@ typedef struct job {
     int saturate;
     uint64_t seed;
     const fp8_kernel_set *ks;
+    int dtype; /* fp8_dtype of the 16-bit side (F16 or BF16) for the conversions below */
 } job;
 
 static void chunk_range(const job *j, size_t t, size_t *b, size_t *len) {
@@ -59,7 +60,7 @@ static void encode_task(void *ctx, size_t t) {
 int fp8_encode_f32(fp8_format fmt, const float *src, uint8_t *dst, size_t n, int saturate) {
     int st = check(fmt, src, dst, n, saturate, sizeof(float));
     if (st) return st;
-    job j = {fmt, src, dst, n, saturate, 0, fp8_active_kernels()};
+    job j = {fmt, src, dst, n, saturate, 0, fp8_active_kernels(), 0};
     run(encode_task, &j);
     return FP8_OK;
 }
@@ -78,7 +79,7 @@ static void decode_task(void *ctx, size_t t) {
 int fp8_decode_f32(fp8_format fmt, const uint8_t *src, float *dst, size_t n) {
     int st = check(fmt, src, dst, n, 0, sizeof(float));
     if (st) return st;
-    job j = {fmt, src, dst, n, 0, 0, fp8_active_kernels()};
+    job j = {fmt, src, dst, n, 0, 0, fp8_active_kernels(), 0};
     run(decode_task, &j);
     return FP8_OK;
 }
@@ -97,7 +98,7 @@ static void encode_f64_task(void *ctx, size_t t) {
 int fp8_encode_f64(fp8_format fmt, const double *src, uint8_t *dst, size_t n, int saturate) {
     int st = check(fmt, src, dst, n, saturate, sizeof(double));
     if (st) return st;
-    job j = {fmt, src, dst, n, saturate, 0, fp8_active_kernels()};
+    job j = {fmt, src, dst, n, saturate, 0, fp8_active_kernels(), 0};
     run(encode_f64_task, &j);
     return FP8_OK;
 }
@@ -156,7 +157,118 @@ int fp8_encode_f32_stochastic(fp8_format fmt, const float *src, uint8_t *dst, si
                               int saturate, uint64_t seed) {
     int st = check(fmt, src, dst, n, saturate, sizeof(float));
     if (st) return st;
-    job j = {fmt, src, dst, n, saturate, seed, fp8_active_kernels()};
+    job j = {fmt, src, dst, n, saturate, seed, fp8_active_kernels(), 0};
     run(stochastic_task, &j);
+    return FP8_OK;
+}
+
+/* ---- bfloat16 / binary16 <-> float32 --------------------------------------------------------- */
+
+/* Pointers, then the count (n elements of 4 bytes, the float32 side). */
+static int check_conv(const void *src, const void *dst, size_t n) {
+    if (n > 0 && (!src || !dst)) return FP8_ERR_NULL_POINTER;
+    if (fp8_count_overflows(n, sizeof(float))) return FP8_ERR_SIZE_OVERFLOW;
+    return FP8_OK;
+}
+
+static void narrow_task(void *ctx, size_t t) {
+    job *j = ctx;
+    size_t b, len;
+    chunk_range(j, t, &b, &len);
+    const fp8_codec_kernels *k = j->ks->codec;
+    (j->dtype == FP8_DTYPE_BF16 ? k->bf16_from_f32 : k->f16_from_f32)((const float *)j->src + b,
+                                                                      (uint16_t *)j->dst + b, len);
+}
+
+static void widen_task(void *ctx, size_t t) {
+    job *j = ctx;
+    size_t b, len;
+    chunk_range(j, t, &b, &len);
+    const fp8_codec_kernels *k = j->ks->codec;
+    (j->dtype == FP8_DTYPE_BF16 ? k->bf16_to_f32 : k->f16_to_f32)((const uint16_t *)j->src + b,
+                                                                  (float *)j->dst + b, len);
+}
+
+static int narrow(fp8_dtype dt, const float *src, uint16_t *dst, size_t n) {
+    int st = check_conv(src, dst, n);
+    if (st) return st;
+    job j = {FP8_E4M3, src, dst, n, 0, 0, fp8_active_kernels(), dt};
+    run(narrow_task, &j);
+    return FP8_OK;
+}
+
+static int widen(fp8_dtype dt, const uint16_t *src, float *dst, size_t n) {
+    int st = check_conv(src, dst, n);
+    if (st) return st;
+    job j = {FP8_E4M3, src, dst, n, 0, 0, fp8_active_kernels(), dt};
+    run(widen_task, &j);
+    return FP8_OK;
+}
+
+int fp8_bf16_from_f32(const float *src, uint16_t *dst, size_t n) { return narrow(FP8_DTYPE_BF16, src, dst, n); }
+int fp8_bf16_to_f32(const uint16_t *src, float *dst, size_t n) { return widen(FP8_DTYPE_BF16, src, dst, n); }
+int fp8_f16_from_f32(const float *src, uint16_t *dst, size_t n) { return narrow(FP8_DTYPE_F16, src, dst, n); }
+int fp8_f16_to_f32(const uint16_t *src, float *dst, size_t n) { return widen(FP8_DTYPE_F16, src, dst, n); }
+
+/* ---- FP8 <-> any dtype ----------------------------------------------------------------------- */
+
+/* The 16-bit side goes through float32 in pieces of this many elements in a stack buffer: widening
+ * is exact, so encoding rounds once; every FP8 value is a bf16 and binary16 value, so the narrowing
+ * after decode is exact. */
+#define PIECE 512
+
+static void encode16_task(void *ctx, size_t t) {
+    job *j = ctx;
+    size_t b, len;
+    chunk_range(j, t, &b, &len);
+    const fp8_codec_kernels *k = j->ks->codec;
+    void (*wid)(const uint16_t *, float *, size_t) = j->dtype == FP8_DTYPE_BF16 ? k->bf16_to_f32 : k->f16_to_f32;
+    const uint16_t *s = (const uint16_t *)j->src + b;
+    uint8_t *d = (uint8_t *)j->dst + b;
+    float buf[PIECE];
+    for (size_t i = 0; i < len; i += PIECE) {
+        size_t m = len - i < PIECE ? len - i : PIECE;
+        wid(s + i, buf, m);
+        k->encode(j->fmt, buf, d + i, m, j->saturate);
+    }
+}
+
+static void decode16_task(void *ctx, size_t t) {
+    job *j = ctx;
+    size_t b, len;
+    chunk_range(j, t, &b, &len);
+    const fp8_codec_kernels *k = j->ks->codec;
+    void (*nar)(const float *, uint16_t *, size_t) = j->dtype == FP8_DTYPE_BF16 ? k->bf16_from_f32 : k->f16_from_f32;
+    const uint8_t *s = (const uint8_t *)j->src + b;
+    uint16_t *d = (uint16_t *)j->dst + b;
+    float buf[PIECE];
+    for (size_t i = 0; i < len; i += PIECE) {
+        size_t m = len - i < PIECE ? len - i : PIECE;
+        k->decode(j->fmt, s + i, buf, m);
+        nar(buf, d + i, m);
+    }
+}
+
+static int dtype_valid(int dt) { return dt == FP8_DTYPE_F32 || dt == FP8_DTYPE_F16 || dt == FP8_DTYPE_BF16; }
+
+int fp8_encode(fp8_format fmt, fp8_dtype src_type, const void *src, uint8_t *dst, size_t n, int saturate) {
+    if (!fp8_format_valid(fmt)) return FP8_ERR_BAD_FORMAT;
+    if (!dtype_valid(src_type)) return FP8_ERR_BAD_ARGUMENT;
+    if (src_type == FP8_DTYPE_F32) return fp8_encode_f32(fmt, src, dst, n, saturate);
+    int st = check(fmt, src, dst, n, saturate, sizeof(uint16_t));
+    if (st) return st;
+    job j = {fmt, src, dst, n, saturate, 0, fp8_active_kernels(), src_type};
+    run(encode16_task, &j);
+    return FP8_OK;
+}
+
+int fp8_decode(fp8_format fmt, const uint8_t *src, fp8_dtype dst_type, void *dst, size_t n) {
+    if (!fp8_format_valid(fmt)) return FP8_ERR_BAD_FORMAT;
+    if (!dtype_valid(dst_type)) return FP8_ERR_BAD_ARGUMENT;
+    if (dst_type == FP8_DTYPE_F32) return fp8_decode_f32(fmt, src, dst, n);
+    int st = check(fmt, src, dst, n, 0, sizeof(uint16_t));
+    if (st) return st;
+    job j = {fmt, src, dst, n, 0, 0, fp8_active_kernels(), dst_type};
+    run(decode16_task, &j);
     return FP8_OK;
 }

@@ -71,7 +71,55 @@ typedef struct fp8_codec_kernels {
      * arrays much larger than the caches. */
     void (*encode_stream)(fp8_format fmt, const float *src, uint8_t *dst, size_t n, int saturate);
     void (*decode_stream)(fp8_format fmt, const uint8_t *src, float *dst, size_t n);
+    /* bfloat16 / binary16 <-> float32 (required in every set): the bits of the fp8_*16_1 functions
+     * below, whatever the floating-point environment (rounding mode, FTZ/DAZ), raising no
+     * FE_INVALID, FE_DIVBYZERO or FE_OVERFLOW. */
+    void (*bf16_from_f32)(const float *src, uint16_t *dst, size_t n);
+    void (*bf16_to_f32)(const uint16_t *src, float *dst, size_t n);
+    void (*f16_from_f32)(const float *src, uint16_t *dst, size_t n);
+    void (*f16_to_f32)(const uint16_t *src, float *dst, size_t n);
 } fp8_codec_kernels;
+
+/* ---- bfloat16 / binary16 reference conversions (integer arithmetic on the bits only) ---------- */
+
+/* float32 -> bfloat16: round the low 16 bits to nearest even (a carry into the exponent is right,
+ * and FLT_MAX rounds to Inf); NaN keeps its sign and top payload bits with the quiet bit set. */
+static inline uint16_t fp8_bf16_from_f32_1(uint32_t u) {
+    if ((u & 0x7FFFFFFFu) > 0x7F800000u) return (uint16_t)((u >> 16) | 0x40);
+    return (uint16_t)((u + 0x7FFFu + ((u >> 16) & 1)) >> 16);
+}
+/* bfloat16 -> float32: exact (the top half of the float32); a NaN gets the quiet bit set. */
+static inline uint32_t fp8_bf16_to_f32_1(uint16_t h) {
+    uint32_t u = (uint32_t)h << 16;
+    return (h & 0x7FFF) > 0x7F80 ? u | 0x400000u : u;
+}
+/* float32 -> binary16 (1.5.10, bias 15): round to nearest even once; |x| >= 65520 (and Inf) gives
+ * +-Inf; float32 values below 2^-14 go to the subnormal grid of 2^-24 (float32 subnormals give +-0);
+ * NaN gives sign | 0x7E00 | the top 10 payload bits (quiet bit set). */
+static inline uint16_t fp8_f16_from_f32_1(uint32_t u) {
+    uint32_t sign = (u >> 16) & 0x8000, a = u & 0x7FFFFFFFu, code;
+    if (a > 0x7F800000u) return (uint16_t)(sign | 0x7E00 | ((a >> 13) & 0x3FF));
+    if (a >= 0x477FF000u) return (uint16_t)(sign | 0x7C00);      /* 65520 = 65504 + half an ulp */
+    if (a >= 0x38800000u) {                                      /* 2^-14: binary16 normal */
+        code = ((a + 0xFFFu + ((a >> 13) & 1)) >> 13) - (112u << 10);
+    } else {                                                     /* quanta of 2^-24 */
+        uint32_t e = a >> 23, sig = e ? ((a & 0x7FFFFF) | 0x800000) : a;
+        unsigned sh = 126 - (e ? e : 1);                         /* >= 14 */
+        code = sh >= 32 ? 0 : (sig + ((1u << (sh - 1)) - 1) + ((sig >> sh) & 1)) >> sh;
+    }
+    return (uint16_t)(sign | code);
+}
+/* binary16 -> float32: exact; a NaN keeps its sign and payload and gets the quiet bit set. */
+static inline uint32_t fp8_f16_to_f32_1(uint16_t h) {
+    uint32_t sign = (uint32_t)(h & 0x8000) << 16, e = (h >> 10) & 0x1F, m = h & 0x3FF;
+    if (e == 31) return sign | 0x7F800000u | (m << 13) | (m ? 0x400000u : 0);
+    if (e != 0) return sign | ((e + 112) << 23) | (m << 13);
+    if (m == 0) return sign;
+    /* subnormal m * 2^-24: normalise m (leading bit at position p) into a float32 normal */
+    unsigned p = 9;
+    while (!(m >> p)) p--;
+    return sign | ((p + 103) << 23) | ((m << (23 - p)) & 0x7FFFFF);
+}
 
 /* Quantization building blocks over one contiguous row segment of a block. */
 typedef struct fp8_quant_kernels {
@@ -127,6 +175,11 @@ extern const fp8_codec_kernels fp8_codec_avx512;
 extern const fp8_quant_kernels fp8_quant_avx512;
 extern const fp8_codec_kernels fp8_codec_avx512vbmi;
 extern const fp8_quant_kernels fp8_quant_avx512vbmi;
+/* The avx2 set's bfloat16 / binary16 conversions (kernels/avx2/half_avx2.c). */
+void fp8_bf16_from_f32_avx2(const float *src, uint16_t *dst, size_t n);
+void fp8_bf16_to_f32_avx2(const uint16_t *src, float *dst, size_t n);
+void fp8_f16_from_f32_avx2(const float *src, uint16_t *dst, size_t n);
+void fp8_f16_to_f32_avx2(const uint16_t *src, float *dst, size_t n);
 int fp8_cpu_has_avx2_fma_f16c(void);
 /* AVX-512 F, BW, VL and DQ (and AVX2/FMA/F16C), with the OS saving opmask and ZMM state. */
 int fp8_cpu_has_avx512(void);
@@ -142,6 +195,10 @@ extern const fp8_quant_kernels fp8_quant_neon;
 uint8_t fp8_encode1(fp8_format fmt, float x, int saturate);
 uint8_t fp8_encode1_f64(fp8_format fmt, double x, int saturate);
 float fp8_decode1(fp8_format fmt, uint8_t code);
+void fp8_bf16_from_f32_scalar(const float *src, uint16_t *dst, size_t n);
+void fp8_bf16_to_f32_scalar(const uint16_t *src, float *dst, size_t n);
+void fp8_f16_from_f32_scalar(const float *src, uint16_t *dst, size_t n);
+void fp8_f16_to_f32_scalar(const uint16_t *src, float *dst, size_t n);
 
 /* ---- threads (runtime/threadpool.c) ---------------------------------------------------------- */
 

@@ -102,6 +102,8 @@ static void decode_avx2(fp8_format fmt, const uint8_t *src, float *dst, size_t n
     else decode_e5m2(src, dst, n);
 }
 
-const fp8_codec_kernels fp8_codec_avx2 = {encode_avx2, decode_avx2, encode_stream_avx2, decode_stream_avx2};
+const fp8_codec_kernels fp8_codec_avx2 = {encode_avx2, decode_avx2, encode_stream_avx2, decode_stream_avx2,
+                                          fp8_bf16_from_f32_avx2, fp8_bf16_to_f32_avx2,
+                                          fp8_f16_from_f32_avx2, fp8_f16_to_f32_avx2};
 
 #endif /* FP8_HAVE_X86 */

@@ -54,6 +54,12 @@ static void decode_neon(fp8_format fmt, const uint8_t *src, float *dst, size_t n
 }
 
 /* No non-temporal variants (encode_stream, decode_stream): NULL makes the driver use the plain ones. */
-const fp8_codec_kernels fp8_codec_neon = {.encode = encode_neon, .decode = decode_neon};
+/* bfloat16 / binary16: the scalar set's integer loops (the compiler vectorises them); not FCVT, whose
+ * results follow FPCR (FZ, FZ16, rounding mode). */
+const fp8_codec_kernels fp8_codec_neon = {.encode = encode_neon, .decode = decode_neon,
+                                          .bf16_from_f32 = fp8_bf16_from_f32_scalar,
+                                          .bf16_to_f32 = fp8_bf16_to_f32_scalar,
+                                          .f16_from_f32 = fp8_f16_from_f32_scalar,
+                                          .f16_to_f32 = fp8_f16_to_f32_scalar};
 
 #endif /* FP8_HAVE_NEON */

@@ -136,4 +136,20 @@ static void decode_scalar(fp8_format fmt, const uint8_t *src, float *dst, size_t
     for (size_t i = 0; i < n; i++) dst[i] = fp8_decode1(fmt, src[i]);
 }
 
-const fp8_codec_kernels fp8_codec_scalar = {encode_scalar, decode_scalar, NULL, NULL};
+/* bfloat16 / binary16 <-> float32: the reference conversions of fp8_internal.h, element by element. */
+void fp8_bf16_from_f32_scalar(const float *src, uint16_t *dst, size_t n) {
+    for (size_t i = 0; i < n; i++) dst[i] = fp8_bf16_from_f32_1(fp8_bits_from_f32(src[i]));
+}
+void fp8_bf16_to_f32_scalar(const uint16_t *src, float *dst, size_t n) {
+    for (size_t i = 0; i < n; i++) dst[i] = fp8_f32_from_bits(fp8_bf16_to_f32_1(src[i]));
+}
+void fp8_f16_from_f32_scalar(const float *src, uint16_t *dst, size_t n) {
+    for (size_t i = 0; i < n; i++) dst[i] = fp8_f16_from_f32_1(fp8_bits_from_f32(src[i]));
+}
+void fp8_f16_to_f32_scalar(const uint16_t *src, float *dst, size_t n) {
+    for (size_t i = 0; i < n; i++) dst[i] = fp8_f32_from_bits(fp8_f16_to_f32_1(src[i]));
+}
+
+const fp8_codec_kernels fp8_codec_scalar = {encode_scalar, decode_scalar, NULL, NULL,
+                                            fp8_bf16_from_f32_scalar, fp8_bf16_to_f32_scalar,
+                                            fp8_f16_from_f32_scalar, fp8_f16_to_f32_scalar};
