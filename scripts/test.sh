@@ -37,6 +37,10 @@ for t in fpe_check gemm_alloc_check; do cc -std=c11 -O2 -Wall -Wextra -Werror -D
 cc -std=c11 -O2 -Wall -Wextra -Werror -ICSupport/include Tests/C/bad_inputs.c -L.build/c -lfp8 -lm -Wl,-rpath,"$PWD/.build/c" -o .build/c/bad_inputs
 .build/c/bad_inputs
 [ "${CI:-}" != true ] || scripts/fuzz.sh 60
+# bfloat16 / binary16: all 2^32 float32 inputs and all 65536 patterns against value oracles, FP8 <->
+# bf16/f16, every environment (rounding modes, FTZ/DAZ, traps), ml_dtypes/numpy vectors; every set.
+cc -std=c11 -O2 -Wall -Wextra -Werror -D_GNU_SOURCE -ICSupport/include Tests/C/half_test.c -L.build/c -lfp8 -lm -Wl,-rpath,"$PWD/.build/c" -o .build/c/half_test
+.build/c/half_test
 # The bench tells the truth about its peer: started with OpenBLAS forced onto its SSE3 core, it must
 # re-execute itself onto the core this CPU supports and say so in its header.
 swift build -c release --product bench >/dev/null

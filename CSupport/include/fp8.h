@@ -38,8 +38,8 @@
  *   codec and quantization results; GEMM results agree within the documented error bound.
  * - Floating-point exceptions: with the traps of FE_INVALID, FE_DIVBYZERO or FE_OVERFLOW enabled
  *   (feenableexcept), no kernel set raises one on a call where the scalar set raises none, and the
- *   results are the bits of a call with the traps masked. The codecs and quantization raise none of
- *   them, whatever the input (signalling NaNs included); dequantization raises what decode(q) * scale
+ *   results are the bits of a call with the traps masked. The codecs (the bfloat16 / binary16
+ *   conversions included) and quantization raise none of them, whatever the input (signalling NaNs included); dequantization raises what decode(q) * scale
  *   raises (FE_INVALID for 0 * Inf, FE_OVERFLOW when the product overflows); the GEMM raises them only
  *   for a signalling NaN input, an infinity in the dequantized operands (0 * Inf, Inf - Inf), or a
  *   sum near overflow (see fp8_gemm). One caveat for the GEMM, whose kernel sets add in different

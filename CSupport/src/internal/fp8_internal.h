@@ -180,6 +180,11 @@ void fp8_bf16_from_f32_avx2(const float *src, uint16_t *dst, size_t n);
 void fp8_bf16_to_f32_avx2(const uint16_t *src, float *dst, size_t n);
 void fp8_f16_from_f32_avx2(const float *src, uint16_t *dst, size_t n);
 void fp8_f16_to_f32_avx2(const uint16_t *src, float *dst, size_t n);
+/* The avx512 sets' (kernels/avx512/half_avx512.c). */
+void fp8_bf16_from_f32_avx512(const float *src, uint16_t *dst, size_t n);
+void fp8_bf16_to_f32_avx512(const uint16_t *src, float *dst, size_t n);
+void fp8_f16_from_f32_avx512(const float *src, uint16_t *dst, size_t n);
+void fp8_f16_to_f32_avx512(const uint16_t *src, float *dst, size_t n);
 int fp8_cpu_has_avx2_fma_f16c(void);
 /* AVX-512 F, BW, VL and DQ (and AVX2/FMA/F16C), with the OS saving opmask and ZMM state. */
 int fp8_cpu_has_avx512(void);

@@ -127,15 +127,13 @@ static void decode_stream_avx512vbmi(fp8_format fmt, const uint8_t *src, float *
     k_dec[1][((uintptr_t)dst & 3) == 0][fmt == FP8_E4M3 ? 0 : 1](src, dst, n);
 }
 
-/* bfloat16 / binary16: the avx2 set's integer conversions (every CPU of these sets has AVX2). Not
- * AVX512_BF16's vcvtneps2bf16: it flushes float32 subnormal inputs to zero (SDM, "DAZ semantics"
- * regardless of MXCSR), and these conversions keep them. */
+/* bfloat16 / binary16: kernels/avx512/half_avx512.c (integer code; not vcvtneps2bf16, see there). */
 const fp8_codec_kernels fp8_codec_avx512 = {encode_avx512, decode_avx512, encode_stream_avx512, decode_stream_avx512,
-                                            fp8_bf16_from_f32_avx2, fp8_bf16_to_f32_avx2,
-                                            fp8_f16_from_f32_avx2, fp8_f16_to_f32_avx2};
+                                            fp8_bf16_from_f32_avx512, fp8_bf16_to_f32_avx512,
+                                            fp8_f16_from_f32_avx512, fp8_f16_to_f32_avx512};
 const fp8_codec_kernels fp8_codec_avx512vbmi = {encode_avx512, decode_avx512vbmi, encode_stream_avx512,
                                                 decode_stream_avx512vbmi,
-                                                fp8_bf16_from_f32_avx2, fp8_bf16_to_f32_avx2,
-                                                fp8_f16_from_f32_avx2, fp8_f16_to_f32_avx2};
+                                                fp8_bf16_from_f32_avx512, fp8_bf16_to_f32_avx512,
+                                                fp8_f16_from_f32_avx512, fp8_f16_to_f32_avx512};
 
 #endif /* FP8_HAVE_X86 */
