@@ -37,13 +37,13 @@ static uint32_t u_of(float f) { uint32_t u; memcpy(&u, &f, 4); return u; }
 
 /* ---- oracles (values, double arithmetic, default environment) -------------------------------- */
 
-/* Round a non-negative double r (< 2^52) to the nearest integer, ties to even, by hand. */
+/* Round a non-negative double r < 2^51 to the nearest integer, ties to even: adding 2^52 leaves no
+ * fraction bits, so the FPU's round-to-nearest-even does it (the oracles run in the default mode). */
 static double rne_int(double r) {
-    double fl = floor(r), d = r - fl;
-    if (d > 0.5) return fl + 1;
-    if (d < 0.5) return fl;
-    return fmod(fl, 2.0) == 0 ? fl : fl + 1;
+    volatile double t = r + 0x1p52;
+    return t - 0x1p52;
 }
+static uint64_t bits64(double d) { uint64_t u; memcpy(&u, &d, 8); return u; }
 
 static uint16_t oracle_bf16(uint32_t u) {
     uint16_t sign = (uint16_t)((u >> 16) & 0x8000);
@@ -51,16 +51,13 @@ static uint16_t oracle_bf16(uint32_t u) {
     if (a > 0x7F800000) return (uint16_t)((u >> 16) | 0x40); /* the documented NaN rule */
     if (a == 0x7F800000) return sign | 0x7F80;
     double x = f_of(a);
-    /* bf16 values are the floats whose low 16 bits are 0; their spacing at x's exponent */
+    /* bf16 values are the floats with 8 significant bits: their spacing at x's binade */
     int e = (int)(a >> 23);
     double ulp = ldexp(1.0, (e ? e : 1) - 127 - 7);
-    double q = rne_int(x / ulp); /* x / ulp exact: power-of-two scaling */
-    double v = q * ulp;
-    if (v >= ldexp(1.0, 128)) return sign | 0x7F80;
-    if (v == 0) return sign;
-    int ve; double fr = frexp(v, &ve); /* v = fr * 2^ve, fr in [0.5, 1) */
-    if (ve - 1 < -126) return sign | (uint16_t)(v / ldexp(1.0, -133)); /* subnormal: quanta of 2^-133 */
-    return sign | (uint16_t)(((ve - 1 + 127) << 7) | (uint32_t)((fr * 2 - 1) * 128));
+    double v = rne_int(x / ulp) * ulp; /* x / ulp is exact: a power-of-two scaling */
+    if (v >= 0x1p128) return sign | 0x7F80;
+    /* v is a bf16 value, so an exact float32 whose top half is its encoding */
+    return sign | (uint16_t)(u_of((float)v) >> 16);
 }
 
 static uint16_t oracle_f16(uint32_t u) {
@@ -69,15 +66,14 @@ static uint16_t oracle_f16(uint32_t u) {
     if (a > 0x7F800000) return sign | 0x7E00 | (uint16_t)((a >> 13) & 0x3FF); /* documented NaN rule */
     double x = f_of(a);
     if (x >= 65520.0) return sign | 0x7C00;
-    int xe = 0;
-    if (x > 0) { frexp(x, &xe); xe -= 1; } /* x in [2^xe, 2^(xe+1)) */
-    int qe = (xe > -14 ? xe : -14) - 10;     /* binary16 quantum at x */
-    double q = rne_int(x / ldexp(1.0, qe));
+    int xe = (int)(a >> 23) - 127;       /* x in [2^xe, 2^(xe+1)) for a normal float */
+    int qe = (xe > -14 ? xe : -14) - 10; /* binary16 quantum at x */
+    double q = rne_int(x * ldexp(1.0, -qe));
+    if (q < 1024) return sign | (uint16_t)q; /* subnormal (or the min normal when q reaches 1024) */
     double v = q * ldexp(1.0, qe);
-    if (v == 0) return sign;
-    if (v < ldexp(1.0, -14)) return sign | (uint16_t)q;
-    int ve; double fr = frexp(v, &ve);
-    return sign | (uint16_t)(((ve - 1 + 15) << 10) | (uint32_t)((fr * 2 - 1) * 1024));
+    uint64_t b = bits64(v);
+    int ve = (int)((b >> 52) & 0x7FF) - 1023;
+    return sign | (uint16_t)(((ve + 15) << 10) | (uint32_t)((b >> 42) & 0x3FF));
 }
 
 static uint32_t oracle_bf16_widen(uint16_t h) {

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* scalar vs neon kernel tables, bit for bit (run under qemu-aarch64). Run by scripts/neon-check.sh (CI).
+/* scalar vs neon kernel tables (codecs, bf16/f16 conversions, quantization), bit for bit (run under qemu-aarch64). Run by scripts/neon-check.sh (CI).
  * usage: test_neon [exhaustive [part nparts]] */
 #define _POSIX_C_SOURCE 200809L
 #include "../../CSupport/src/internal/fp8_internal.h"
@@ -19,7 +19,49 @@ static const fp8_quant_kernels *QS = &fp8_quant_scalar, *QN = &fp8_quant_neon;
 static void set_fpcr(uint64_t v) { __asm__ volatile("msr fpcr, %0" : : "r"(v)); }
 static uint64_t get_fpcr(void) { uint64_t v; __asm__ volatile("mrs %0, fpcr" : "=r"(v)); return v; }
 
-/* Encode the bit patterns [lo, hi) in chunks; both formats, both modes. */
+/* float32 -> bf16 / f16, scalar vs neon, bit for bit, at offsets 0..2 (vector body and tail). */
+static void half_narrow(const uint32_t *u, size_t n) {
+    static uint16_t a[1 << 16], b[1 << 16];
+    for (size_t off = 0; off < 3 && off < n; off++) {
+        S->bf16_from_f32((const float *)u + off, a, n - off);
+        N->bf16_from_f32((const float *)u + off, b, n - off);
+        if (memcmp(a, b, (n - off) * 2)) for (size_t i = 0; i < n - off; i++)
+            CHECK(a[i] == b[i], "bf16_from_f32 %08x: scalar %04x neon %04x", u[off + i], a[i], b[i]);
+        S->f16_from_f32((const float *)u + off, a, n - off);
+        N->f16_from_f32((const float *)u + off, b, n - off);
+        if (memcmp(a, b, (n - off) * 2)) for (size_t i = 0; i < n - off; i++)
+            CHECK(a[i] == b[i], "f16_from_f32 %08x: scalar %04x neon %04x", u[off + i], a[i], b[i]);
+    }
+}
+
+/* bf16 / f16 -> float32 for all 65536 patterns, and a strided sweep of float32 -> bf16 / f16. */
+static void test_half(void) {
+    enum { H = 1 << 16 };
+    static uint16_t h[H]; static uint32_t a[H], b[H], u[H];
+    for (uint32_t i = 0; i < H; i++) h[i] = (uint16_t)i;
+    for (size_t off = 0; off < 3; off++) {
+        S->bf16_to_f32(h + off, (float *)a, H - off);
+        N->bf16_to_f32(h + off, (float *)b, H - off);
+        for (size_t i = 0; i < H - off; i++) CHECK(a[i] == b[i], "bf16_to_f32 %04zx: scalar %08x neon %08x", i + off, a[i], b[i]);
+        S->f16_to_f32(h + off, (float *)a, H - off);
+        N->f16_to_f32(h + off, (float *)b, H - off);
+        for (size_t i = 0; i < H - off; i++) CHECK(a[i] == b[i], "f16_to_f32 %04zx: scalar %08x neon %08x", i + off, a[i], b[i]);
+    }
+    for (uint64_t base = 0; base < 16; base++) {
+        for (uint32_t i = 0; i < H; i++) u[i] = (uint32_t)((base + (uint64_t)i * 65537u * 4093u) & 0xFFFFFFFFu);
+        for (uint32_t i = 0; i < 64; i++) u[i] = special_bits((int)i);
+        half_narrow(u, H);
+    }
+    /* the binary16 subnormal and overflow thresholds, densely */
+    for (uint32_t i = 0; i < H; i++) u[i] = 0x38800000u - H / 2 + i;
+    half_narrow(u, H);
+    for (uint32_t i = 0; i < H; i++) u[i] = 0x477FF000u - H / 2 + i;
+    half_narrow(u, H);
+    for (uint32_t i = 0; i < H; i++) u[i] = 0x33000000u - H / 2 + i;
+    half_narrow(u, H);
+}
+
+/* Encode the bit patterns [lo, hi) in chunks; both formats, both modes (and bf16 / f16 narrowing). */
 static void encode_range(uint64_t lo, uint64_t hi) {
     enum { C = 1 << 16 };
     static uint32_t u[C]; static uint8_t a[C], b[C];
@@ -32,6 +74,7 @@ static void encode_range(uint64_t lo, uint64_t hi) {
             if (memcmp(a, b, n)) for (size_t i = 0; i < n; i++)
                 CHECK(a[i] == b[i], "encode f%d sat%d %08x: scalar %02x neon %02x", f, sat, u[i], a[i], b[i]);
         }
+        half_narrow(u, n);
     }
 }
 
@@ -118,6 +161,7 @@ int main(int argc, char **argv) {
         test_decode();
         test_random_encode();
         test_quant();
+        test_half();
         encode_range(0x3A000000, 0x3A000000 + (1u << 22)); /* subnormal-range slice */
         printf("fpcr mode %#llx: %ld failures\n", (unsigned long long)modes[m], g_fail - before);
     }

@@ -194,6 +194,11 @@ int fp8_cpu_has_avx512vbmi(void);
 #ifdef FP8_HAVE_NEON
 extern const fp8_codec_kernels fp8_codec_neon;
 extern const fp8_quant_kernels fp8_quant_neon;
+/* The neon set's bfloat16 / binary16 conversions (kernels/neon/half_neon.c). */
+void fp8_bf16_from_f32_neon(const float *src, uint16_t *dst, size_t n);
+void fp8_bf16_to_f32_neon(const uint16_t *src, float *dst, size_t n);
+void fp8_f16_from_f32_neon(const float *src, uint16_t *dst, size_t n);
+void fp8_f16_to_f32_neon(const uint16_t *src, float *dst, size_t n);
 #endif
 
 /* Scalar reference conversions (kernels/scalar/codec_scalar.c), used by every set for tails. */

@@ -54,12 +54,11 @@ static void decode_neon(fp8_format fmt, const uint8_t *src, float *dst, size_t n
 }
 
 /* No non-temporal variants (encode_stream, decode_stream): NULL makes the driver use the plain ones. */
-/* bfloat16 / binary16: the scalar set's integer loops (the compiler vectorises them); not FCVT, whose
- * results follow FPCR (FZ, FZ16, rounding mode). */
+/* bfloat16 / binary16: kernels/neon/half_neon.c (integer code, not FCVT, whose results follow FPCR). */
 const fp8_codec_kernels fp8_codec_neon = {.encode = encode_neon, .decode = decode_neon,
-                                          .bf16_from_f32 = fp8_bf16_from_f32_scalar,
-                                          .bf16_to_f32 = fp8_bf16_to_f32_scalar,
-                                          .f16_from_f32 = fp8_f16_from_f32_scalar,
-                                          .f16_to_f32 = fp8_f16_to_f32_scalar};
+                                          .bf16_from_f32 = fp8_bf16_from_f32_neon,
+                                          .bf16_to_f32 = fp8_bf16_to_f32_neon,
+                                          .f16_from_f32 = fp8_f16_from_f32_neon,
+                                          .f16_to_f32 = fp8_f16_to_f32_neon};
 
 #endif /* FP8_HAVE_NEON */
