@@ -19,6 +19,8 @@ static const fp8_quant_kernels *QS = &fp8_quant_scalar, *QN = &fp8_quant_neon;
 static void set_fpcr(uint64_t v) { __asm__ volatile("msr fpcr, %0" : : "r"(v)); }
 static uint64_t get_fpcr(void) { uint64_t v; __asm__ volatile("mrs %0, fpcr" : "=r"(v)); return v; }
 
+static uint32_t special_bits(int i);
+
 /* float32 -> bf16 / f16, scalar vs neon, bit for bit, at offsets 0..2 (vector body and tail). */
 static void half_narrow(const uint32_t *u, size_t n) {
     static uint16_t a[1 << 16], b[1 << 16];
