@@ -5,7 +5,8 @@
 #  - ThreadSanitizer: threads_test (concurrent callers while the thread count changes and the pool is
 #    released) and fork_test (fork while another thread is inside the pool);
 #  - AddressSanitizer + UndefinedBehaviorSanitizer (aborting on the first report): bad_input_test,
-#    threads_test, fork_test and example, with every kernel set this machine supports;
+#    threads_test, fork_test and example, with every kernel set this machine supports, and half_test
+#    (bf16/f16 conversions, all sets, without its 2^32 sweep);
 #  - valgrind, when installed: threads_test must end with no leak of any kind, in particular no
 #    "possibly lost" pool thread (it calls fp8_release_threads at the end).
 # clang: $CLANG, else the one next to `swift` (the toolchain's has every sanitizer runtime), else
@@ -71,6 +72,11 @@ for k in $(grep -oE '^ *\{"[a-z0-9]+"' CSupport/src/runtime/dispatch.c | tr -dc 
     case $o in *"not honoured"*) continue ;; esac
     for t in bad_input_test threads_test fork_test; do FP8_KERNELS=$k "$out/asan_$t"; done
 done
+# bf16 / f16 conversions (half_test switches through every supported set itself; quick: no 2^32 sweep).
+# shellcheck disable=SC2086
+"$CLANG" $flags -D_GNU_SOURCE $asan Tests/C/half_test.c "$out/asan/libfp8.a" -lpthread -lm -o "$out/asan_half_test" \
+    2> >(grep -v 'Cannot export local symbol' >&2)
+"$out/asan_half_test" quick
 
 if command -v valgrind >/dev/null; then
     echo "sanitize: valgrind (no leaks, no possibly lost thread)"
