@@ -185,11 +185,12 @@ typedef enum fp8_dtype { FP8_DTYPE_F32 = 0, FP8_DTYPE_F16 = 1, FP8_DTYPE_BF16 = 
 
 /**
  * float32 -> bfloat16, n elements: round to nearest, ties to even, on the low 16 bits of each float
- * (values above the largest bf16 by half an ulp or more, 0x1.fffp+127 and up, give +-Inf); float32
- * subnormals are kept (they round to bf16 subnormals); a NaN becomes a quiet NaN with its sign and
- * its top 7 payload bits ((bits >> 16) | 0x0040). As ml_dtypes' and PyTorch's `bfloat16` rounding
- * for every non-NaN input. Bits never depend on the rounding mode or on FTZ/DAZ (MXCSR, FPCR) and no
- * floating-point exception is raised. src and dst may not overlap.
+ * (|x| >= 0x1.ffp+127, the largest bf16 0x1.fep+127 plus half an ulp, gives +-Inf, as does
+ * +-Inf); float32 subnormals are kept (they round to bf16 subnormals); a NaN becomes a quiet NaN
+ * with its sign and its top 7 payload bits ((bits >> 16) | 0x0040). The same bits as ml_dtypes'
+ * `bfloat16` cast for every non-NaN input (Tests/C/half_test.c checks its vectors). Bits never
+ * depend on the rounding mode or on FTZ/DAZ (MXCSR, FPCR) and no floating-point exception is
+ * raised. src and dst may not overlap.
  * Returns FP8_OK, FP8_ERR_NULL_POINTER (src or dst NULL with n > 0) or FP8_ERR_SIZE_OVERFLOW (n * 4
  * bytes, the size of src, does not fit in size_t), checked in this order; a failed call writes nothing.
  */
@@ -203,7 +204,7 @@ FP8_API int fp8_bf16_to_f32(const uint16_t *src, float *dst, size_t n);
 
 /**
  * float32 -> IEEE binary16, n elements: round to nearest, ties to even, once (IEEE 754
- * convertFormat, as numpy's `astype(float16)` and F16C's vcvtps2ph with round-to-nearest): |x| >=
+ * convertFormat; the same bits as numpy's `astype(float16)` for every non-NaN input): |x| >=
  * 65520 (65504 plus half an ulp) and +-Inf give +-Inf; values below 2^-14 round to the subnormal grid
  * of 2^-24 (float32 subnormals give +-0); a NaN becomes sign | 0x7E00 | its top 10 payload bits (a
  * quiet NaN). Independent of the rounding mode and FTZ/DAZ; no floating-point exception is raised.
@@ -223,9 +224,10 @@ FP8_API int fp8_f16_to_f32(const uint16_t *src, float *dst, size_t n);
  * to FP8 codes. Rounds ONCE, from the source value: an F16 or BF16 value is exact in float32, so the
  * result is bitwise fp8_encode_f32 of its float32 widening (fp8_f16_to_f32 / fp8_bf16_to_f32), with the
  * saturate rules of fp8_encode_f32. FP8_DTYPE_F32 is exactly fp8_encode_f32.
- * Returns FP8_OK, FP8_ERR_BAD_FORMAT, FP8_ERR_BAD_ARGUMENT (src_type not an fp8_dtype), then the
- * statuses of fp8_encode_f32 in its order, FP8_ERR_SIZE_OVERFLOW meaning that n elements of src_type do
- * not fit in size_t; a failed call writes nothing.
+ * Returns FP8_OK, FP8_ERR_BAD_FORMAT, FP8_ERR_BAD_ARGUMENT (src_type not an fp8_dtype),
+ * FP8_ERR_NULL_POINTER (src or dst NULL with n > 0), FP8_ERR_BAD_ARGUMENT (saturate not 0 or 1) or
+ * FP8_ERR_SIZE_OVERFLOW (n elements of src_type do not fit in size_t), checked in this order; a
+ * failed call writes nothing.
  */
 FP8_API int fp8_encode(fp8_format fmt, fp8_dtype src_type, const void *src, uint8_t *dst, size_t n, int saturate);
 
@@ -235,8 +237,8 @@ FP8_API int fp8_encode(fp8_format fmt, fp8_dtype src_type, const void *src, uint
  * A NaN code gives the float32 NaN of fp8_decode_f32 narrowed by fp8_f16_from_f32 / fp8_bf16_from_f32:
  * a quiet NaN with the code's sign (E4M3: F16 0x7E00, BF16 0x7FC0, with the sign bit 0x8000; E5M2
  * codes 0x7D-0x7F: F16 0x7F00, 0x7E00, 0x7F00, BF16 0x7FE0, 0x7FC0, 0x7FE0). FP8_DTYPE_F32 is exactly
- * fp8_decode_f32. Statuses as fp8_encode minus the saturate check (FP8_ERR_SIZE_OVERFLOW: n elements of
- * dst_type do not fit in size_t).
+ * fp8_decode_f32. src and dst may not overlap. Statuses as fp8_encode minus the saturate check
+ * (FP8_ERR_SIZE_OVERFLOW: n elements of dst_type do not fit in size_t).
  */
 FP8_API int fp8_decode(fp8_format fmt, const uint8_t *src, fp8_dtype dst_type, void *dst, size_t n);
 

@@ -6,7 +6,8 @@
  * Integer arithmetic on the bits only, the steps of the reference conversions in fp8_internal.h
  * (fp8_bf16_from_f32_1 ...), so the bits never depend on MXCSR and nothing raises a floating-point
  * exception. Not AVX512_BF16's vcvtneps2bf16: it treats float32 subnormal inputs as zero whatever
- * MXCSR.DAZ says (SDM), and these conversions keep them. Not vcvtps2ph / vcvtph2ps either (they
+ * MXCSR.DAZ says (SDM; on the AMD Zen 4 this was written on, 0x007FFFFF gives 0x0000, not 0x0080),
+ * and these conversions keep them. Not vcvtps2ph / vcvtph2ps either (they
  * raise FE_OVERFLOW / FE_INVALID where the scalar set raises nothing, unless {sae}, and tie the
  * rounding to an immediate; the integer form is as fast here). The one float-typed instruction,
  * vcvtdq2ps on a binary16 subnormal's 10-bit fraction, is exact.
