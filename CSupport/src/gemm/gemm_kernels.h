@@ -57,7 +57,9 @@ typedef struct fp8_gemm_small_job {
     int kmode;
     const float *ak;
     size_t akld;
-    float kfac;
+    double kfac;       /* a power of two (possibly outside float32's range) */
+    double fmax;       /* largest usable factor of a promoted piece (+Inf: any normal one) */
+    double amax;       /* max |a| over the finite values of A */
     const float *lut;
     const float *lutp;
     const float *ablk; /* per scale block along K: 16 lanes of max |a|, then 16 of min nonzero |a| */

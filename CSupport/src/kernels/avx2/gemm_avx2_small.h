@@ -29,8 +29,10 @@ enum { MODE_F16 = 0, MODE_INT = 1 };
 /* ---- decoding one unit of codes ---------------------------------------------------------------- */
 
 /* One unit of codes at p -> raw floats v[0 .. UNIT/8) (order UPOS). *trk collects code magnitudes for
- * special_seen: F16 mode tracks E4M3 only (16-bit lanes, code & 0x7F; vcvtph2ps already handles
- * E5M2's Inf/NaN), INT mode tracks both formats (bytes, (code & 0x7F) << 1). */
+ * special_seen, in both modes and formats: F16 mode in 16-bit lanes (code & 0x7F), INT mode in bytes
+ * ((code & 0x7F) << 1). E5M2's Inf and NaN codes are tracked in F16 mode too although vcvtph2ps
+ * decodes them exactly: a prescaled A (rule 4) may have flushed a tiny a to 0, and 0 * Inf would give
+ * NaN where a * Inf is an infinity (rule 3). */
 FP8_AVX2 static FP8_INLINE void raw_unit(const uint8_t *p, const int MODE, const int E4, __m256i *trk, __m256 v[4]) {
     if (MODE == MODE_INT) {
         /* Integer multiplies only (no shuffles, no shifts: those share two pipes with the FMAs on
@@ -57,7 +59,9 @@ FP8_AVX2 static FP8_INLINE void raw_unit(const uint8_t *p, const int MODE, const
             *trk = _mm256_max_epi16(*trk, _mm256_and_si256(s, _mm256_set1_epi16(0x7F)));
             h = _mm256_and_si256(_mm256_slli_epi16(s, 7), _mm256_set1_epi16((short)0xBF80)); /* NaN unpatched */
         } else {
-            h = e5m2_to_h16(load16_zx(p));
+            const __m256i z = load16_zx(p);
+            *trk = _mm256_max_epi16(*trk, _mm256_and_si256(z, _mm256_set1_epi16(0x7F)));
+            h = e5m2_to_h16(z);
         }
         v[0] = _mm256_cvtph_ps(_mm256_castsi256_si128(h));
         v[1] = _mm256_cvtph_ps(_mm256_extracti128_si256(h, 1));
@@ -66,7 +70,7 @@ FP8_AVX2 static FP8_INLINE void raw_unit(const uint8_t *p, const int MODE, const
 
 FP8_AVX2 static FP8_INLINE int special_seen(__m256i t, const int MODE, const int E4) {
     if (MODE == MODE_F16)
-        return E4 && _mm256_movemask_epi8(_mm256_cmpeq_epi16(t, _mm256_set1_epi16(0x7F))) != 0;
+        return _mm256_movemask_epi8(_mm256_cmpgt_epi16(t, _mm256_set1_epi16(E4 ? 0x7E : 0x7B))) != 0;
     if (E4) return _mm256_movemask_epi8(_mm256_cmpeq_epi8(t, _mm256_set1_epi8((char)0xFE))) != 0;
     return _mm256_movemask_epi8(_mm256_cmpeq_epi8(_mm256_max_epu8(t, _mm256_set1_epi8((char)0xF8)), t)) != 0;
 }
@@ -109,18 +113,28 @@ static inline int scale_row_fits(const fp8_gemm_small_job *jb, const float *sc) 
 
 /* The factor of a piece's raw partial sum, scale * kfac (kfac, a power of two set by prepare, undoes
  * the powers of two of the raw values and of the prescaled A: see small_prepare_avx2), or 0 if it is
- * not a normal finite float, or if the block's dequantized values can overflow float32 (scale * max
- * finite > FLT_MAX: folding gives the Inf that deq(B) holds, as on the packed path). The product is
- * formed in double (exact), so an out-of-range factor raises no FE_OVERFLOW. */
+ * not a normal finite float, if the block's dequantized values can overflow float32 (scale * max
+ * finite > FLT_MAX: folding gives the Inf that deq(B) holds, as on the packed path), or if it exceeds
+ * jb->fmax (raw products may underflow and the factor would magnify their error beyond the bound:
+ * rule 4). The product is formed in double (exact), so an out-of-range factor raises no FE_OVERFLOW. */
 static inline float piece_factor(const fp8_gemm_small_job *jb, const int E4, float s) {
     if (!scale_fits(E4, s)) return 0.0f;
-    const double f = (double)s * (double)jb->kfac; /* finite: s and kfac are */
-    return fabs(f) >= (double)FLT_MIN && fabs(f) <= (double)FLT_MAX ? (float)f : 0.0f;
+    const double f = fabs((double)s * jb->kfac); /* finite: s and kfac are */
+    return f >= (double)FLT_MIN && f <= (double)FLT_MAX && f <= jb->fmax ? (float)((double)s * jb->kfac) : 0.0f;
 }
 
+/* gemm_avx2_small.c: C[i][j] for an element whose computed value was NaN, recomputed (rule 6). */
+__attribute__((visibility("hidden"))) float fp8_avx2_small_nan_c(const fp8_gemm_small_job *jb, size_t i, size_t j);
+
+/* C[i][j] = alpha * v (+ beta * C[i][j]). A NaN result is replaced by fp8_avx2_small_nan_c's: the
+ * sign and payload of a NaN that x86 arithmetic propagates depend on the operand order of the
+ * instructions (the first NaN operand wins), which differs between the inlined copies of a form
+ * (register tile positions, row counts) that compute an element depending on the thread split. */
 FP8_AVX2 static FP8_INLINE void store_c(const fp8_gemm_small_job *jb, size_t i, size_t j, float v) {
     float *c = jb->c + i * jb->ldc + j;
-    *c = jb->beta == 0.0f ? jb->alpha * v : jb->alpha * v + jb->beta * *c;
+    float r = jb->beta == 0.0f ? jb->alpha * v : jb->alpha * v + jb->beta * *c;
+    if (fp8_avx2_is_nan(r)) r = fp8_avx2_small_nan_c(jb, i, j);
+    *c = r;
 }
 
 #define DOT_MAXM 4

@@ -106,20 +106,34 @@ FOLD_INST_M(4, 2)
 
 typedef void (*fold_fn)(const fp8_gemm_small_job *, size_t, const float *, const int *);
 
-/* Builds af and G for the scale row with scales sc; 0 if the scale row cannot be folded. */
+/* Builds af and G for the scale row with scales sc; 0 if the scale row cannot be folded: a scale
+ * does not fit, or a row's range of |a * s| is so wide that raw products af * raw(b) can fall below
+ * 2^-126 (min |af| < 2^3 for E4M3, whose smallest raw value is 2^-129, or < 2^2 for E5M2, 2^-128)
+ * while 2^G would magnify that underflow beyond fp8.h's allowance (2^G > 2^29 max|A|, as fmax in
+ * gemm_avx2_small.c: a rounding of at most 2^-150 per k, times 2^G). Such rows take dot_rows, whose
+ * pieces are checked one by one. */
 static int fold_build(const fp8_gemm_small_job *jb, const float *sc, float *af, int *G) {
     const size_t K = jb->k, ld = jb->akld, bc = jb->bbc < K ? jb->bbc : K, nb = jb->nkb;
-    const int kexp = ilogbf(jb->kfac);
+    const int kexp = ilogb(jb->kfac);
+    const double need = jb->bfmt == FP8_E4M3 ? 8.0 : 4.0, gmax = jb->amax * 0x1p29;
     if (!scale_row_fits(jb, sc)) return 0;
     for (size_t i = 0; i < jb->m; i++) {
-        const float *a = jb->ak + i * ld;
-        float *d = af + i * ld;
-        double mx = 0.0;
-        for (size_t kb = 0; kb < nb; kb++) mx = fmax(mx, (double)jb->ablk[kb * 32 + i] * fabs((double)sc[kb]));
+        double mx = 0.0, mn = INFINITY;
+        for (size_t kb = 0; kb < nb; kb++) {
+            const double s = fabs((double)sc[kb]);
+            mx = fmax(mx, (double)jb->ablk[kb * 32 + i] * s);
+            if (s != 0.0) mn = fmin(mn, (double)jb->ablk[kb * 32 + 16 + i] * s); /* Inf if no nonzero a */
+        }
         int e = 0;
         if (mx > 0.0) (void)frexp(mx, &e); /* mx in [2^(e-1), 2^e) */
         const int g = mx > 0.0 ? 126 - e : 0;
         G[i] = kexp - g;
+        if (mx > 0.0 && !(ldexp(mn, g) >= need) && !(ldexp(1.0, G[i]) <= gmax)) return 0;
+    }
+    for (size_t i = 0; i < jb->m; i++) {
+        const float *a = jb->ak + i * ld;
+        float *d = af + i * ld;
+        const int g = kexp - G[i];
         for (size_t kb = 0, k0 = 0; kb < nb; kb++, k0 += bc) {
             const size_t k1 = K - k0 < bc ? K : k0 + bc;
             const double f = ldexp((double)sc[kb], g);
@@ -169,9 +183,13 @@ typedef struct lutf_plan {
     double p2[16]; /* 2^g[i] */
 } lutf_plan;
 
-/* The fold plan of the scale row with scales sc for lanes < m; 0 if it is not usable. */
+/* The fold plan of the scale row with scales sc for lanes < m; 0 if it is not usable. Besides the
+ * conditions above, a lane whose products fl(a * F) * v can fall below 2^-126 (min |a * s| 2^g times
+ * the smallest code value, 2^-9 or 2^-16) needs 2^-g <= 2^29 max|A| (a rounding of at most 2^-150 per
+ * k, times 2^-g, within fp8.h's allowance for underflow, as fmax in gemm_avx2_small.c). */
 static int lutf_plan_build(const fp8_gemm_small_job *jb, const float *sc, lutf_plan *pl) {
     const size_t nb = jb->nkb, m = jb->m;
+    const double vmin = jb->bfmt == FP8_E4M3 ? 0x1p-9 : 0x1p-16, gmax = jb->amax * 0x1p29;
     double mx[16] = {0}, mn[16];
     for (size_t i = 0; i < 16; i++) mn[i] = INFINITY;
     if (!scale_row_fits(jb, sc)) return 0;
@@ -190,6 +208,8 @@ static int lutf_plan_build(const fp8_gemm_small_job *jb, const float *sc, lutf_p
         pl->g[i] = i < m && mx[i] > 0.0 ? 65 - e : 0;
         pl->p2[i] = ldexp(1.0, pl->g[i]);
         if (i < m && mx[i] > 0.0 && !(mn[i] * pl->p2[i] >= (double)FLT_MIN)) return 0;
+        if (i < m && mx[i] > 0.0 && !(mn[i] * pl->p2[i] * vmin >= (double)FLT_MIN) && !(1.0 / pl->p2[i] <= gmax))
+            return 0;
     }
     for (size_t kb = 0; kb < nb; kb++)
         for (size_t i = 0; i < m; i++) {
