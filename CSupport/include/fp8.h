@@ -338,14 +338,22 @@ FP8_API int fp8_scales_from_e8m0(const uint8_t *e8m0, float *scales, size_t n);
  *    is folded instead, so every path computes with deq(B) as float32 holds it (Inf where it
  *    overflows); NaN and Inf codes give what IEEE arithmetic on the dequantized values gives;
  *  - folded into A (M <= 16 on the AVX2 set, B blocks of at least 16 rows, all scales of the block
- *    row finite and not overflowing as above, A finite and of a range that cannot underflow): for
- *    each block row of B, a copy of A holds the float32 products A' * scale(block) times a power of
- *    two (one rounding each, as folding the scale into B would give), B's codes enter as their
- *    exact values, and the FP32 sums run across block boundaries. Other block rows are promoted.
+ *    row finite and not overflowing as above, A finite, and |A' * scale| of a range that keeps the
+ *    underflow allowance below): for each block row of B, a copy of A holds the float32 products
+ *    A' * scale(block) times a power of two (one rounding each, as folding the scale into B would
+ *    give), B's codes enter as their exact values, and the FP32 sums run across block boundaries.
+ *    Other block rows are promoted.
  * Error bound (per element): |C - C_exact| <= (K + 3) * 2^-24 * sum_k |A'_ik B'_jk| for the
- * dequantized A', B' (plus the final alpha/beta rounding, and barring float32 underflow: on the
- * promoted and folded-into-A paths products below about 2^-122 max|A| may be flushed). Results are bitwise identical
- * for every thread count; different kernel sets and paths may round differently within the bound.
+ * dequantized A', B', plus the final alpha/beta rounding, plus float32 underflow: at most
+ * K * (2^-120 * max|A'| + 2^-148) (max over the finite elements of all of A'). The promoted and
+ * folded-into-A paths sum products before (or with part of) the scale, so a product far below
+ * max|A'| can underflow there although the dequantized product is normal; they choose their
+ * power-of-two prescaling so that no nonzero product underflows where the range of A allows it (the
+ * nonzero |A'| within about 2^120 of each other, more on some paths), and otherwise compute folded
+ * each block (or block row) whose scale would magnify an underflow beyond this allowance. Results
+ * are bitwise identical for every thread count, NaN results included (sign and payload); different
+ * kernel sets and paths may round differently within the bound, and may give NaNs of different sign
+ * or payload.
  * Overflow: whatever the magnitudes of A and of the scales, no path of any kernel set overflows in an
  * intermediate step where the dequantized sum does not: if sum_k |A'_ik B'_jk| <= 2^127 and K < 2^22,
  * the FP32 sum for C_ij is finite (only the final alpha/beta step can then overflow). The promoted

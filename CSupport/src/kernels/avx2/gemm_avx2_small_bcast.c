@@ -10,7 +10,9 @@
  * A step. B is decoded by TABLE: each code byte is loaded straight from B and its value broadcast
  * from a 256-entry table (two loads per code, no vector decode ops at all, NaN and Inf act as IEEE
  * says). The table holds the exact values times 2^-t (job->lutp; t = 0 unless |A| is so large that
- * A times a raw value could reach 2^PROD_EXP, rule 4), and the factor is scale * 2^t. Measured: M =
+ * A times a raw value could reach 2^PROD_EXP, or so small that it could fall below 2^-126: rule 4,
+ * prescale_shift), and the factor is scale * 2^t (pieces whose factor exceeds job->fmax are computed
+ * by bc_folded). Measured: M =
  * 16, N = K = 8192, one thread, 29 ms against 34 ms decoding into an L1 buffer with F16C. nb = 5
  * keeps 10 accumulators + 2 A vectors + broadcasts in the 16 ymm registers (nb = 6 made clang spill
  * an accumulator, a store-forwarding chain per k). A piece whose factor is not usable (rule 2) is

@@ -10,9 +10,11 @@
  *       with integer multiplies and masks (raw_unit), so a code's exponent field becomes the float32
  *       exponent field and subnormal codes become float32 subnormals. No conversion instruction and
  *       no float multiply: the power of two lives in A instead, which is prescaled ONCE by 2^ke
- *       (exact; ke puts max|A| in [2^125, 2^126)), so every product a * 2^ke * raw(b) is the exact
- *       product a * value(b) times 2^(ke - 120) and stays a normal float (only products below about
- *       2^-122 max|A| can lose bits to underflow), and at most 2^32 (rule 4). The promoted factor is
+ *       (exact; ke puts max|A| in [2^125, 2^126), or lower if that keeps all of A's products normal:
+ *       see small_prepare_avx2), so every product a * 2^ke * raw(b) is the exact product
+ *       a * value(b) times 2^(ke - 120) and at most 2^32; it stays a normal float unless A spans
+ *       more than about 2^122 (rule 4: then the pieces whose factor would magnify an underflow
+ *       beyond fp8.h's allowance are computed folded). The promoted factor is
  *       scale * 2^(120 - ke) (E4M3) or scale * 2^(112 - ke) (E5M2) (job->kfac). The four vectors of a
  *       unit hold the codes 4l, 4l + 2, 4l + 1, 4l + 3 in lane l, and A is stored permuted to match.
  *       The decode is built from integer multiplies, which Zen 3 issues on the two vector pipes that
@@ -23,7 +25,8 @@
  *       scale blocks of B 32-aligned along K (bc % 32 == 0 or one block per row).
  *   F16 (the fallback for everything else): 16 codes -> binary16 (E4M3 as value * 2^-8, exact; E5M2
  *       exactly, signalling NaNs quieted) -> float32 with F16C's vcvtph2ps; the factor is scale * 2^8
- *       (E4M3) or scale, times 2^t when A was prescaled by 2^-t (rule 4: |A| near FLT_MAX).
+ *       (E4M3) or scale, times 2^t when A was prescaled by 2^-t (rule 4: t > 0 for |A| near FLT_MAX,
+ *       t < 0 for a tiny |A|; see prescale_shift).
  *   Rows of B holding NaN (E4M3, E5M2) or Inf (E5M2) codes are recomputed from folded values
  *   decode(q) * scale by a plain loop, so that IEEE rules decide their outputs (the codes are tracked
  *   on the fly with a max over their magnitudes).

@@ -23,7 +23,8 @@
  * the element is (sum af * raw(b)) * 2^(G[i]), G[i] = log2(kfac) - g[i], a power of two applied in
  * double (exact unless the result leaves float32's normal range). Used for scale rows of at least
  * FOLD_MIN_ROWS rows (building af costs m * K per scale row) whose scales are all finite with
- * scale * max finite <= FLT_MAX; others go to dot_rows. */
+ * scale * max finite <= FLT_MAX and whose range of |a * s| passes fold_build's underflow check;
+ * others go to dot_rows. */
 
 /* The raw float of one code (the scalar twin of raw_unit's INT mode, for K tails). */
 static inline float raw1(const int E4, uint8_t c) {
