@@ -43,6 +43,24 @@ extension FP8Scalar {
     static func _encode(floatBits u: UInt32, saturating: Bool) -> UInt8 {
         let m = _mantissaBits, bias = _bias
         let a = u & 0x7FFF_FFFF
+        // Fast path, the common case: FP8's normal range below the clamp (step 1 without the clamp),
+        // tested with one unsigned compare (a - minNormal < pastMax - minNormal). A value that rounds
+        // up to the overflow code is resolved by step 3 as below.
+        let minNormalBits = (128 &- bias) << 23
+        let pastMaxBits = ((UInt32(_maxCode) &+ 1) << (23 &- m)) &+ ((127 &- bias) << 23)
+        if a &- minNormalBits < pastMaxBits &- minNormalBits {
+            let code = _resolveOverflow(_shiftRNE(a &- ((127 &- bias) << 23), 23 &- m), saturating: saturating)
+            return UInt8(truncatingIfNeeded: code | ((u >> 24) & 0x80))
+        }
+        return _encodeOutsideNormal(floatBits: u, saturating: saturating)
+    }
+
+    /// `_encode(floatBits:)` for every input (the branch-free general case), used outside the normal
+    /// range: subnormal codes, zero, overflow, infinity and NaN.
+    @inlinable @inline(never)
+    static func _encodeOutsideNormal(floatBits u: UInt32, saturating: Bool) -> UInt8 {
+        let m = _mantissaBits, bias = _bias
+        let a = u & 0x7FFF_FFFF
         let rebase = (127 &- bias) << 23
         let pastMax = ((UInt32(_maxCode) &+ 1) << (23 &- m)) &+ rebase
         let dMax = a &- pastMax
@@ -69,6 +87,21 @@ extension FP8Scalar {
     /// narrowing to float32 and no floating-point operation at all.
     @inlinable @inline(__always)
     static func _encode(doubleBits u: UInt64, saturating: Bool) -> UInt8 {
+        let m = UInt64(_mantissaBits), bias = UInt64(_bias)
+        let a = u & 0x7FFF_FFFF_FFFF_FFFF
+        // Fast path, as in `_encode(floatBits:)`: FP8's normal range below the clamp.
+        let minNormalBits = (1024 &- bias) << 52
+        let pastMaxBits = ((UInt64(_maxCode) &+ 1) << (52 &- m)) &+ ((1023 &- bias) << 52)
+        if a &- minNormalBits < pastMaxBits &- minNormalBits {
+            let code = _resolveOverflow(_shiftRNE(a &- ((1023 &- bias) << 52), 52 &- m), saturating: saturating)
+            return UInt8(truncatingIfNeeded: code | ((u >> 56) & 0x80))
+        }
+        return _encodeOutsideNormal(doubleBits: u, saturating: saturating)
+    }
+
+    /// `_encode(doubleBits:)` for every input (branch-free), used outside the normal range.
+    @inlinable @inline(never)
+    static func _encodeOutsideNormal(doubleBits u: UInt64, saturating: Bool) -> UInt8 {
         let m = UInt64(_mantissaBits), bias = UInt64(_bias)
         let a = u & 0x7FFF_FFFF_FFFF_FFFF
         let rebase = (1023 &- bias) << 52
