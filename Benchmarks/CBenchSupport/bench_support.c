@@ -1,8 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* bench_support.c - see bench_support.h. */
+#define _GNU_SOURCE
 #include "bench_support.h"
 #include <stdint.h>
 #include <string.h>
+#include <pthread.h>
+#include <sched.h>
+#include <time.h>
 
 #if defined(__x86_64__)
 #include <immintrin.h>
@@ -72,4 +76,108 @@ unsigned long long fp8b_read_sum(const void *p, size_t bytes) {
     uint64_t s0 = 0, s1 = 0, s2 = 0, s3 = 0;
     for (size_t i = 0; i + 4 <= bytes / 8; i += 4) { s0 += w[i]; s1 += w[i + 1]; s2 += w[i + 2]; s3 += w[i + 3]; }
     return s0 + s1 + s2 + s3;
+}
+
+/* ---- the same on POSIX threads started together ----------------------------------------------- */
+
+typedef struct par_job {
+    pthread_barrier_t *go;
+    int bits;
+    long iters;
+    const char *p;
+    size_t bytes;
+    double flops;
+    unsigned long long sum;
+} par_job;
+
+static double now_s(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
+
+static void *fma_worker(void *arg) {
+    par_job *j = arg;
+    pthread_barrier_wait(j->go);
+    j->flops = fp8b_fma_chains(j->bits, j->iters);
+    return NULL;
+}
+
+static void *read_worker(void *arg) {
+    par_job *j = arg;
+    pthread_barrier_wait(j->go);
+    j->sum = fp8b_read_sum(j->p, j->bytes);
+    return NULL;
+}
+
+/* Runs fn on `threads` threads released by one barrier (the caller is the last party); returns the
+ * seconds from just before the release to the last join, or -1. */
+static double run_threads(void *(*fn)(void *), par_job *jobs, int threads) {
+    pthread_t tid[256];
+    pthread_barrier_t go;
+    if (threads < 1 || threads > 256 || pthread_barrier_init(&go, NULL, (unsigned)threads + 1) != 0) return -1;
+    /* Worker i is pinned to the i-th CPU this process may use (Linux), so that the workers never
+     * share a core while another one idles; elsewhere the scheduler decides. */
+    int cpus[256], ncpu = 0;
+#if defined(__linux__)
+    cpu_set_t allowed;
+    if (sched_getaffinity(0, sizeof allowed, &allowed) == 0)
+        for (int c = 0; c < CPU_SETSIZE && ncpu < 256; c++)
+            if (CPU_ISSET(c, &allowed)) cpus[ncpu++] = c;
+#endif
+    int started = 0;
+    for (; started < threads; started++) {
+        jobs[started].go = &go;
+        if (pthread_create(&tid[started], NULL, fn, &jobs[started]) != 0) break;
+#if defined(__linux__)
+        if (ncpu > 0) {
+            cpu_set_t one;
+            CPU_ZERO(&one);
+            CPU_SET(cpus[started % ncpu], &one);
+            pthread_setaffinity_np(tid[started], sizeof one, &one);
+        }
+#endif
+    }
+    if (started < threads) { /* cannot happen in practice; let the started ones go and give up */
+        pthread_barrier_destroy(&go);
+        return -1;
+    }
+    /* The clock starts before the caller's own arrival releases the workers: after it, the caller
+     * may not run again until a worker is done (more threads than cores). */
+    double t0 = now_s();
+    pthread_barrier_wait(&go);
+    for (int i = 0; i < threads; i++) pthread_join(tid[i], NULL);
+    double t = now_s() - t0;
+    pthread_barrier_destroy(&go);
+    return t;
+}
+
+static volatile unsigned long long g_read_sink;
+
+double fp8b_fma_gflops_threads(int bits, long iters, int threads) {
+    par_job jobs[256];
+    if (threads < 1 || threads > 256 || fp8b_fma_chains(bits, 1) == 0) return 0;
+    for (int i = 0; i < threads; i++) { memset(&jobs[i], 0, sizeof jobs[i]); jobs[i].bits = bits; jobs[i].iters = iters; }
+    double t = run_threads(fma_worker, jobs, threads);
+    if (t <= 0) return 0;
+    double flops = 0;
+    for (int i = 0; i < threads; i++) flops += jobs[i].flops;
+    return flops / t * 1e-9;
+}
+
+double fp8b_read_gbs_threads(const void *p, size_t bytes, int threads) {
+    par_job jobs[256];
+    if (threads < 1 || threads > 256) return 0;
+    size_t part = (bytes / (size_t)threads) & ~(size_t)63;
+    for (int i = 0; i < threads; i++) {
+        memset(&jobs[i], 0, sizeof jobs[i]);
+        jobs[i].p = (const char *)p + (size_t)i * part;
+        jobs[i].bytes = part;
+    }
+    double t = run_threads(read_worker, jobs, threads);
+    if (t <= 0) return 0;
+    unsigned long long s = 0;
+    for (int i = 0; i < threads; i++) s += jobs[i].sum;
+    g_read_sink = s;
+    return (double)part * threads / t * 1e-9;
 }

@@ -115,7 +115,7 @@ func runGemmBench(_ o: Options, machine: Machine, records: inout [Record]) {
     FP8Runtime.threadCount = 0
     openblas_set_num_threads(Int32(allThreads))
     table.print()
-    print("\n% peak = FP8 GFLOP/s / the \(machine.gemmPeakLabel) of the header (same thread count); % read bw = bytes moved / streaming read.")
+    print("\n% peak = FP8 GFLOP/s / (the \(machine.gemmPeakLabel) of one core in the header x threads); % read bw = bytes moved / streaming read (same thread count).")
     print("ratio = FP8 GFLOP/s / OpenBLAS GFLOP/s in the same run (M = 1 against sgemv, else sgemm, row-major A[M,K] x B[N,K]^T).")
     print("rel err: normwise, against an FP64 product of the dequantized operands on up to 8 sampled rows.")
     print("calc_diff: DeepGEMM's 1 - 2 sum(xy) / sum(x^2 + y^2) against OpenBLAS on the UNquantized inputs.")

@@ -18,4 +18,14 @@ double fp8b_fma_chains(int bits, long iters);
  * (SSE2) when AVX2 is absent; plain C elsewhere. */
 unsigned long long fp8b_read_sum(const void *p, size_t bytes);
 
+/* The same on `threads` POSIX threads started together (each runs fp8b_fma_chains(bits, iters)):
+ * returns GFLOP/s over the wall time of the slowest, or 0 if the width is unavailable or a thread
+ * could not start. Dispatch's concurrentPerform does not guarantee that its iterations run at the
+ * same time (one bench run measured the 2-thread peak equal to the 1-thread one). */
+double fp8b_fma_gflops_threads(int bits, long iters, int threads);
+
+/* Streaming read of `bytes` at p split over `threads` POSIX threads started together (each sums its
+ * 64-byte aligned part with fp8b_read_sum): returns GB/s over the wall time, or 0 on failure. */
+double fp8b_read_gbs_threads(const void *p, size_t bytes, int threads);
+
 #endif
