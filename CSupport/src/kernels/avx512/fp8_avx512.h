@@ -29,10 +29,9 @@
 #define FP8_AVX512VBMI __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx512vbmi,avx2,fma,f16c")))
 
 
-/* Mask of the low n (<= 16 / 32 / 64) lanes. */
+/* Mask of the low n (<= 16 / 32) lanes. */
 static inline __mmask16 fp8_mask16(size_t n) { return n >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << n) - 1); }
 static inline __mmask32 fp8_mask32(size_t n) { return n >= 32 ? (__mmask32)0xFFFFFFFFu : (__mmask32)((1u << n) - 1); }
-static inline __mmask64 fp8_mask64(size_t n) { return n >= 64 ? (__mmask64)~0ull : (__mmask64)((1ull << n) - 1); }
 
 /* ---- encode: 16 float32 bit patterns -> 16 int32 codes (0..255) ------------------------------ */
 
