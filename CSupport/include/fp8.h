@@ -297,11 +297,78 @@ FP8_API int fp8_quantize_f32_ex(fp8_format fmt, const float *x, size_t rows, siz
                                 uint8_t *q, size_t ldq, float *scales, size_t *bad_row, size_t *bad_col);
 
 /**
+ * Options of fp8_quantize (NULL options = { FP8_SCALE_AMAX, 0, 0, NULL }, fp8_quantize_f32's behaviour).
+ *  - rule: as fp8_scale_rule above.
+ *  - amax_floor: each block's amax is first raised to at least this (float32, finite, >= 0, else
+ *    FP8_ERR_BAD_ARGUMENT); 0, or any value below the default floor max_finite * 2^-126, means the
+ *    default. DeepSeek-V3 (`act_quant`) and DeepGEMM (`per_token_cast_to_fp8`,
+ *    `per_block_cast_to_fp8`) use 1e-4: an all-zero tile then gets s = 1e-4 / 448.
+ *  - true_division: 0 codes are encode(x * fl(1/s)) (DeepGEMM's `x * (1.0 / sf)`); 1 codes are
+ *    encode(x / s), one IEEE float32 division (DeepSeek-V3 `act_quant`, ONNX QuantizeLinear). The two
+ *    disagree on about 5e-4 of the codes of bf16-valued data (FP8-REFERENCE.md).
+ *  - static_scales: non-NULL means no amax is used for the scales: block (i, j) gets
+ *    static_scales[i * nbc + j] (the layout of the output scales; static activation scales, the
+ *    `input_scale` tensors of FP8 checkpoints). Each must be finite, positive and normal (>= 2^-126,
+ *    so that 1/s is finite), else FP8_ERR_BAD_SCALE before anything is written. An element whose
+ *    x * (1/s) or x / s exceeds the format's range encodes as +-max finite (saturating), and that
+ *    float32 step may raise FE_OVERFLOW (the only floating-point exception quantization can raise).
+ *    rule and amax_floor are then unused; the scales are still copied into `scales` when it is not
+ *    NULL (it may be NULL, or equal to static_scales).
+ * Scale rules with a floor f: AMAX s = max(amax, f) / max_finite; POW2 rounds that up to a power of
+ * two on the bits (DeepGEMM `ceil_to_ue8m0`); MX as above with max(amax, f).
+ */
+typedef struct fp8_quant_options {
+    fp8_scale_rule rule;
+    float amax_floor;           /* amax is raised to at least this; 0 = the default floor (max_finite * 2^-126).
+                                   DeepSeek-V3 and DeepGEMM use 1e-4. */
+    int true_division;          /* 0: encode(x * fl(1/s)); 1: encode(x / s), IEEE division
+                                   (DeepSeek-V3 act_quant, ONNX QuantizeLinear) */
+    const float *static_scales; /* non-NULL: use these scales (same layout as the output scales),
+                                   compute no amax: static activation scales, input_scale tensors */
+} fp8_quant_options;
+
+/**
+ * Quantize x[rows, cols] of element type src_type (float32, binary16 or bfloat16 as uint16_t bits;
+ * leading dimension ldx in elements) into codes q (leading dimension ldq) and one float32
+ * dequantization scale per block_rows x block_cols block, as fp8_quantize_f32 does with the options
+ * opt (NULL: defaults). A binary16 or bfloat16 source gives exactly the codes and scales of quantizing
+ * its float32 widening (every such value is a float32; the widening is done in small L1-sized pieces
+ * inside the quantizer, never as a separate pass over x).
+ * Errors, in this order: FP8_ERR_BAD_FORMAT; FP8_ERR_BAD_ARGUMENT (src_type, rule, amax_floor NaN,
+ * Inf or negative, true_division not 0 or 1); FP8_ERR_BAD_SHAPE; FP8_ERR_NULL_POINTER (x, q, or
+ * scales when there are no static scales); FP8_ERR_SIZE_OVERFLOW; FP8_ERR_BAD_SCALE (a static scale
+ * not finite, positive and normal; nothing written); FP8_ERR_NON_FINITE (x holds NaN or +-Inf, with or
+ * without static scales: every code of q becomes the format's NaN and every scale written becomes NaN).
+ * rows or cols = 0 is a valid empty call.
+ */
+FP8_API int fp8_quantize(fp8_format fmt, fp8_dtype src_type, const void *x, size_t rows, size_t cols, size_t ldx,
+                         size_t block_rows, size_t block_cols, const fp8_quant_options *opt,
+                         uint8_t *q, size_t ldq, float *scales);
+
+/**
+ * As fp8_quantize; on FP8_ERR_NON_FINITE also stores the row and column of the first non-finite
+ * element in row-major order into *bad_row / *bad_col (either pointer may be NULL).
+ */
+FP8_API int fp8_quantize_ex(fp8_format fmt, fp8_dtype src_type, const void *x, size_t rows, size_t cols,
+                            size_t ldx, size_t block_rows, size_t block_cols, const fp8_quant_options *opt,
+                            uint8_t *q, size_t ldq, float *scales, size_t *bad_row, size_t *bad_col);
+
+/**
  * Dequantize m into x[m->rows, m->cols] (leading dimension ldx): x = decode(q) * scale(block), one
  * float32 multiply per element. Errors: FP8_ERR_NULL_POINTER, FP8_ERR_BAD_FORMAT, FP8_ERR_BAD_SHAPE,
  * FP8_ERR_SIZE_OVERFLOW.
  */
 FP8_API int fp8_dequantize_f32(const fp8_matrix *m, float *x, size_t ldx);
+
+/**
+ * Dequantize m into x[m->rows, m->cols] of element type dst_type (leading dimension ldx, elements):
+ * the float32 product decode(q) * scale(block), rounded once to nearest even into binary16 or
+ * bfloat16 (NaN stays NaN, overflow gives +-Inf; the fp8_bf16_from_f32 / fp8_f16_from_f32 rules).
+ * For bfloat16 this is DeepSeek-V3's `weight_dequant` (`fp8_cast_bf16.py`) bit for bit, partial
+ * blocks included. Errors: FP8_ERR_NULL_POINTER, FP8_ERR_BAD_FORMAT, FP8_ERR_BAD_ARGUMENT (dst_type),
+ * FP8_ERR_BAD_SHAPE, FP8_ERR_SIZE_OVERFLOW.
+ */
+FP8_API int fp8_dequantize(const fp8_matrix *m, fp8_dtype dst_type, void *x, size_t ldx);
 
 /**
  * Export n power-of-two scales as E8M0 bytes (value 2^(byte - 127), 0xFF = NaN, as MX stores them).

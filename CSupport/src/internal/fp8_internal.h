@@ -128,6 +128,9 @@ typedef struct fp8_quant_kernels {
     uint32_t (*amax_bits)(const float *x, size_t n);
     /* q[i] = encode_saturating(x[i] * inv_scale) (one float32 multiply, then one rounding). */
     void (*scale_encode)(fp8_format fmt, const float *x, uint8_t *q, size_t n, float inv_scale);
+    /* q[i] = encode_saturating(x[i] / scale) (one IEEE float32 division, then one rounding):
+     * fp8_quant_options.true_division. scale is finite, positive and normal. */
+    void (*scale_encode_div)(fp8_format fmt, const float *x, uint8_t *q, size_t n, float scale);
     /* x[i] = decode(q[i]) * scale (one float32 multiply). Also used by GEMM packing. */
     void (*scale_decode)(fp8_format fmt, const uint8_t *q, float *x, size_t n, float scale);
     /* NULL if the kernels' bits never depend on the floating-point environment; otherwise returns 1
@@ -136,12 +139,13 @@ typedef struct fp8_quant_kernels {
     int (*fp_env_ok)(void);
     /* Optional (NULL = the driver uses amax_bits + scale_encode per tile). 1 x bc tiles of one row
      * segment, fused so each tile is read from memory once: x[0, n) is cut into tiles of bc elements
-     * (the last may be partial); tile t gets scales[t] = fp8_rule_scale(fmt, rule, amax_bits(tile))
+     * (the last may be partial); tile t gets scales[t] = fp8_rule_scale(fmt, rule, amax_bits(tile),
+     * floor_bits)
      * and q[i] = encode_saturating(x[i] * (1.0f / scales[t])), the same bits as the unfused path.
      * A tile holding NaN or Inf is skipped (its scale and codes are left untouched) and the return
      * value is then 1, else 0. Only called when fp8_quantize_tiles_bc_ok(bc). */
-    int (*quantize_tiles)(fp8_format fmt, fp8_scale_rule rule, const float *x, uint8_t *q, size_t n,
-                          size_t bc, float *scales);
+    int (*quantize_tiles)(fp8_format fmt, fp8_scale_rule rule, uint32_t floor_bits, const float *x,
+                          uint8_t *q, size_t n, size_t bc, float *scales);
 } fp8_quant_kernels;
 
 /* The tile widths quantize_tiles must handle: a whole number of 32-element (4-vector) groups up to

@@ -17,6 +17,13 @@
  * Non-finite input: the block's amax_bits is >= 0x7F800000; its task raises a flag and skips it.
  * Afterwards (error path only) a row-major scan finds the first bad element, and every scale and
  * code is overwritten with NaN so that nothing looks valid.
+ * binary16 / bfloat16 sources (fp8_quantize): every kernel works on float32, so each row segment is
+ * widened (by the set's bf16_to_f32 / f16_to_f32) into a stack buffer of at most WCHUNK floats right
+ * before the kernel reads it: the source is read from memory once per pass, at half the bytes, and
+ * the float32 copy never leaves L1. The codes and scales are those of the widened float32 matrix.
+ * Options (fp8_quant_options): the amax floor enters the scale rule (scale_rules.h); true division
+ * uses the kernels' scale_encode_div; static scales replace the rule (the amax is still taken, to
+ * detect NaN and Inf).
  */
 #include "quant_internal.h"
 #include <stdatomic.h>
@@ -26,16 +33,26 @@
  * ahead of the encode, and the memory-bound and compute-bound halves stop overlapping (measured). */
 #define RUN_MAX 256
 
+/* Floats widened per step from a 16-bit source: 2 KiB on the stack, a multiple of every fused tile
+ * width up to 128 but 96 (handled by rounding down to whole tiles). */
+#define WCHUNK 512
+
 typedef struct qjob {
     fp8_format fmt;
     fp8_scale_rule rule;
-    const float *x;
+    uint32_t floor_bits;                /* fp8_floor_bits of the options' amax_floor */
+    int true_division;
+    const float *static_scales;         /* NULL: scales from the rule */
+    fp8_dtype st;                       /* source element type */
+    size_t esz;                         /* its size in bytes */
+    const void *x;
     size_t ldx;
     uint8_t *q;
     size_t ldq;
     float *scales;
     fp8_grid g;
     const fp8_quant_kernels *k;
+    void (*widen)(const uint16_t *src, float *dst, size_t n); /* 16-bit sources; NULL for float32 */
     size_t task_brows, task_bcols, ntc; /* fused schedule: block-rows and block-cols per task */
     int fused_tiles;                    /* 1 x bc tiles go to k->quantize_tiles */
     atomic_int bad;                     /* set when some block holds NaN or Inf */
@@ -57,28 +74,78 @@ static inline uint32_t max_u32(uint32_t a, uint32_t b) { return a > b ? a : b; }
 
 static void mark_bad(qjob *j) { atomic_store_explicit(&j->bad, 1, memory_order_relaxed); }
 
+/* ---- row segments of any source type ----------------------------------------------------------- */
+
+/* Address of element (r, c) of the source. */
+static const void *src_at(const qjob *j, size_t r, size_t c) {
+    return (const char *)j->x + (r * j->ldx + c) * j->esz;
+}
+
+/* amax_bits of the n elements from (r, c) on. */
+static uint32_t seg_amax(const qjob *j, size_t r, size_t c, size_t n) {
+    const void *p = src_at(j, r, c);
+    if (!j->widen) return j->k->amax_bits(p, n);
+    float tmp[WCHUNK] __attribute__((aligned(64)));
+    uint32_t m = 0;
+    for (size_t i = 0; i < n; i += WCHUNK) {
+        size_t len = fp8_min_size(WCHUNK, n - i);
+        j->widen((const uint16_t *)p + i, tmp, len);
+        m = max_u32(m, j->k->amax_bits(tmp, len));
+    }
+    return m;
+}
+
+/* Encode the n elements from (r, c) on with scale s: encode(x * inv) or, with true division, x / s. */
+static void encode_floats(const qjob *j, const float *x, uint8_t *q, size_t n, float s, float inv) {
+    if (j->true_division)
+        j->k->scale_encode_div(j->fmt, x, q, n, s);
+    else
+        j->k->scale_encode(j->fmt, x, q, n, inv);
+}
+
+static void seg_encode(const qjob *j, size_t r, size_t c, size_t n, float s) {
+    const void *p = src_at(j, r, c);
+    uint8_t *q = j->q + r * j->ldq + c;
+    const float inv = 1.0f / s;
+    if (!j->widen) { encode_floats(j, p, q, n, s, inv); return; }
+    float tmp[WCHUNK] __attribute__((aligned(64)));
+    for (size_t i = 0; i < n; i += WCHUNK) {
+        size_t len = fp8_min_size(WCHUNK, n - i);
+        j->widen((const uint16_t *)p + i, tmp, len);
+        encode_floats(j, tmp, q + i, len, s, inv);
+    }
+}
+
+/* The scale of block (bi, bj) whose amax_bits is finite. */
+static float block_scale(const qjob *j, size_t bi, size_t bj, uint32_t amax) {
+    if (j->static_scales) return j->static_scales[bi * j->g.nbc + bj];
+    return fp8_rule_scale(j->fmt, j->rule, amax, j->floor_bits);
+}
+
+/* Record it (static scales are copied once at the end instead: scales may be NULL or alias them). */
+static void store_scale(const qjob *j, size_t bi, size_t bj, float s) {
+    if (!j->static_scales) j->scales[bi * j->g.nbc + bj] = s;
+}
+
 /* ---- fused schedule -------------------------------------------------------------------------- */
 
 /* The block's amax_bits: the maximum over its row segments. */
 static uint32_t block_amax(const qjob *j, const blk *b) {
-    const float *x = j->x + b->r0 * j->ldx + b->c0;
     uint32_t amax = 0;
-    for (size_t r = 0; r < b->nr; r++) amax = max_u32(amax, j->k->amax_bits(x + r * j->ldx, b->n));
+    for (size_t r = 0; r < b->nr; r++) amax = max_u32(amax, seg_amax(j, b->r0 + r, b->c0, b->n));
     return amax;
 }
 
-static void block_encode(const qjob *j, const blk *b, float inv) {
-    const float *x = j->x + b->r0 * j->ldx + b->c0;
-    uint8_t *q = j->q + b->r0 * j->ldq + b->c0;
-    for (size_t r = 0; r < b->nr; r++) j->k->scale_encode(j->fmt, x + r * j->ldx, q + r * j->ldq, b->n, inv);
+static void block_encode(const qjob *j, const blk *b, float s) {
+    for (size_t r = 0; r < b->nr; r++) seg_encode(j, b->r0 + r, b->c0, b->n, s);
 }
 
 /* Quantize one block whose amax is known. */
 static void finish_block(qjob *j, const blk *b, size_t bi, size_t bj, uint32_t amax) {
     if (amax >= 0x7F800000u) { mark_bad(j); return; }
-    float s = fp8_rule_scale(j->fmt, j->rule, amax);
-    j->scales[bi * j->g.nbc + bj] = s;
-    block_encode(j, b, 1.0f / s);
+    float s = block_scale(j, bi, bj, amax);
+    store_scale(j, bi, bj, s);
+    block_encode(j, b, s);
 }
 
 /* One block at a time: the amax pass brings it into L2 (128 x 128 floats = 64 KiB), the encode pass
@@ -103,33 +170,46 @@ static void quantize_block(qjob *j, size_t bi, size_t bj) {
  */
 static void quantize_tile_row(qjob *j, size_t r, size_t bj0, size_t bj1) {
     const fp8_quant_kernels *k = j->k;
-    const float *x = j->x + r * j->ldx;
-    uint8_t *q = j->q + r * j->ldq;
-    float *scales = j->scales + r * j->g.nbc;
     const size_t bc = j->g.bc, cols = j->g.cols;
     if (j->fused_tiles) {
         /* The kernel set's fused loop: each tile read once, into registers (AVX2, 4096 x 4096,
          * 1 x 128: about 10% faster than the pipelined two-call loop below; 1 x 32 MX: about 13%).
-         * Same bits, same skip of bad tiles. */
+         * Same bits, same skip of bad tiles. A 16-bit source goes through it in pieces of whole
+         * tiles widened into L1. */
         size_t c0 = bj0 * bc, c1 = fp8_min_size(bj1 * bc, cols);
-        if (k->quantize_tiles(j->fmt, j->rule, x + c0, q + c0, c1 - c0, bc, scales + bj0)) mark_bad(j);
+        uint8_t *q = j->q + r * j->ldq;
+        if (!j->widen) {
+            if (k->quantize_tiles(j->fmt, j->rule, j->floor_bits, (const float *)src_at(j, r, 0) + c0, q + c0,
+                                  c1 - c0, bc, j->scales + r * j->g.nbc + bj0))
+                mark_bad(j);
+            return;
+        }
+        float tmp[WCHUNK] __attribute__((aligned(64)));
+        const size_t step = (WCHUNK / bc) * bc; /* whole tiles (bc <= 128 here) */
+        const uint16_t *x = src_at(j, r, 0);
+        for (size_t c = c0; c < c1; c += step) {
+            size_t len = fp8_min_size(step, c1 - c);
+            j->widen(x + c, tmp, len);
+            if (k->quantize_tiles(j->fmt, j->rule, j->floor_bits, tmp, q + c, len, bc, j->scales + r * j->g.nbc + c / bc))
+                mark_bad(j);
+        }
         return;
     }
     size_t run_c0 = 0, run_n = 0; /* pending columns [run_c0, run_c0 + run_n) share run_s */
     float run_s = 0.0f;
-    uint32_t next = k->amax_bits(x + bj0 * bc, fp8_min_size(bc, cols - bj0 * bc));
+    uint32_t next = seg_amax(j, r, bj0 * bc, fp8_min_size(bc, cols - bj0 * bc));
     for (size_t bj = bj0; bj < bj1; bj++) {
         size_t c0 = bj * bc, n = fp8_min_size(bc, cols - c0);
         uint32_t amax = next;
-        if (bj + 1 < bj1) next = k->amax_bits(x + c0 + bc, fp8_min_size(bc, cols - c0 - bc));
+        if (bj + 1 < bj1) next = seg_amax(j, r, c0 + bc, fp8_min_size(bc, cols - c0 - bc));
         if (amax >= 0x7F800000u) { mark_bad(j); continue; }
-        float s = fp8_rule_scale(j->fmt, j->rule, amax);
-        scales[bj] = s;
+        float s = block_scale(j, r, bj, amax);
+        store_scale(j, r, bj, s);
         if (run_n > 0 && s == run_s && run_c0 + run_n == c0 && run_n + n <= RUN_MAX) { run_n += n; continue; }
-        if (run_n > 0) k->scale_encode(j->fmt, x + run_c0, q + run_c0, run_n, 1.0f / run_s);
+        if (run_n > 0) seg_encode(j, r, run_c0, run_n, run_s);
         run_c0 = c0; run_n = n; run_s = s;
     }
-    if (run_n > 0) k->scale_encode(j->fmt, x + run_c0, q + run_c0, run_n, 1.0f / run_s);
+    if (run_n > 0) seg_encode(j, r, run_c0, run_n, run_s);
 }
 
 static void fused_task(void *ctx, size_t t) {
@@ -166,7 +246,7 @@ typedef struct split {
     qjob *j;
     blk b;
     size_t chunk;                       /* elements per range (row-major within the block) */
-    float inv;
+    float scale;
     uint32_t partial[SPLIT_MAX_CHUNKS]; /* amax of each range */
 } split;
 
@@ -190,7 +270,7 @@ static void split_amax_task(void *ctx, size_t t) {
     split_bounds(s, t, &lo, &hi);
     for (; lo < hi; lo += len) {
         len = next_segment(&s->b, lo, hi, &r, &c);
-        m = max_u32(m, j->k->amax_bits(j->x + (s->b.r0 + r) * j->ldx + s->b.c0 + c, len));
+        m = max_u32(m, seg_amax(j, s->b.r0 + r, s->b.c0 + c, len));
     }
     s->partial[t] = m;
 }
@@ -202,8 +282,7 @@ static void split_encode_task(void *ctx, size_t t) {
     split_bounds(s, t, &lo, &hi);
     for (; lo < hi; lo += len) {
         len = next_segment(&s->b, lo, hi, &r, &c);
-        size_t row = s->b.r0 + r, col = s->b.c0 + c;
-        j->k->scale_encode(j->fmt, j->x + row * j->ldx + col, j->q + row * j->ldq + col, len, s->inv);
+        seg_encode(j, s->b.r0 + r, s->b.c0 + c, len, s->scale);
     }
 }
 
@@ -220,9 +299,8 @@ static void quantize_block_split(qjob *j, size_t bi, size_t bj) {
     uint32_t amax = 0;
     for (size_t t = 0; t < nchunks; t++) amax = max_u32(amax, s.partial[t]);
     if (amax >= 0x7F800000u) { mark_bad(j); return; }
-    float sc = fp8_rule_scale(j->fmt, j->rule, amax);
-    s.inv = 1.0f / sc;
-    j->scales[bi * j->g.nbc + bj] = sc;
+    s.scale = block_scale(j, bi, bj, amax);
+    store_scale(j, bi, bj, s.scale);
     fp8_parallel_for(nchunks, split_encode_task, &s);
 }
 
@@ -236,13 +314,23 @@ static void run_split(qjob *j) {
 
 /* ---- non-finite input ------------------------------------------------------------------------ */
 
+/* Whether element c of row r is NaN or +-Inf. */
+static int is_bad(const qjob *j, size_t r, size_t c) {
+    const void *p = src_at(j, r, c);
+    uint16_t h;
+    switch (j->st) {
+    case FP8_DTYPE_BF16: memcpy(&h, p, 2); return (h & 0x7FFF) >= 0x7F80;
+    case FP8_DTYPE_F16: memcpy(&h, p, 2); return (h & 0x7FFF) >= 0x7C00;
+    default: return (fp8_bits_from_f32(*(const float *)p) & 0x7FFFFFFF) >= 0x7F800000u;
+    }
+}
+
 /* The first NaN/Inf of x in row-major order (one exists). A whole-row amax skips clean rows fast. */
 static void find_first_bad(const qjob *j, size_t *bad_row, size_t *bad_col) {
     for (size_t r = 0; r < j->g.rows; r++) {
-        const float *row = j->x + r * j->ldx;
-        if (j->k->amax_bits(row, j->g.cols) < 0x7F800000u) continue;
+        if (seg_amax(j, r, 0, j->g.cols) < 0x7F800000u) continue;
         for (size_t c = 0; c < j->g.cols; c++) {
-            if ((fp8_bits_from_f32(row[c]) & 0x7FFFFFFF) >= 0x7F800000u) {
+            if (is_bad(j, r, c)) {
                 *bad_row = r;
                 *bad_col = c;
                 return;
@@ -251,48 +339,69 @@ static void find_first_bad(const qjob *j, size_t *bad_row, size_t *bad_col) {
     }
 }
 
-/* Every scale NaN, every code of q's [rows, cols] the format's positive NaN code. */
+/* Every scale NaN (if there is an output), every code of q's [rows, cols] the format's positive NaN. */
 static void fill_nan(const qjob *j) {
     const float nan = fp8_f32_from_bits(0x7FC00000u);
     const int nan_code = j->fmt == FP8_E4M3 ? 0x7F : 0x7E;
-    for (size_t i = 0; i < j->g.nbr * j->g.nbc; i++) j->scales[i] = nan;
+    if (j->scales)
+        for (size_t i = 0; i < j->g.nbr * j->g.nbc; i++) j->scales[i] = nan;
     for (size_t r = 0; r < j->g.rows; r++) memset(j->q + r * j->ldq, nan_code, j->g.cols);
 }
 
 /* ---- entry points ---------------------------------------------------------------------------- */
 
+static size_t dtype_size(fp8_dtype t) { return t == FP8_DTYPE_F32 ? 4 : 2; }
+
 /* Argument checks in the documented order. Returns FP8_OK with *empty = 1 for a valid empty call. */
-static int validate(fp8_format fmt, const float *x, size_t rows, size_t cols, size_t ldx, size_t br,
-                    size_t bc, fp8_scale_rule rule, const uint8_t *q, size_t ldq, const float *scales,
-                    fp8_grid *g, int *empty) {
+static int validate(fp8_format fmt, fp8_dtype st, const void *x, size_t rows, size_t cols, size_t ldx,
+                    size_t br, size_t bc, const fp8_quant_options *o, const uint8_t *q, size_t ldq,
+                    const float *scales, fp8_grid *g, int *empty) {
     if (!fp8_format_valid(fmt)) return FP8_ERR_BAD_FORMAT;
-    if ((unsigned)rule > (unsigned)FP8_SCALE_MX) return FP8_ERR_BAD_ARGUMENT;
+    if ((unsigned)st > (unsigned)FP8_DTYPE_BF16 || (unsigned)o->rule > (unsigned)FP8_SCALE_MX ||
+        !(o->amax_floor >= 0.0f && o->amax_floor <= FLT_MAX) || (o->true_division != 0 && o->true_division != 1))
+        return FP8_ERR_BAD_ARGUMENT;
     if (br == 0 || bc == 0 || ldx < cols || ldq < cols) return FP8_ERR_BAD_SHAPE;
     *empty = rows == 0 || cols == 0;
     if (*empty) return FP8_OK;
-    if (!x || !q || !scales) return FP8_ERR_NULL_POINTER;
-    if (fp8_check_span(rows, cols, ldx, sizeof(float)) || fp8_check_span(rows, cols, ldq, 1))
+    if (!x || !q || (!scales && !o->static_scales)) return FP8_ERR_NULL_POINTER;
+    if (fp8_check_span(rows, cols, ldx, dtype_size(st)) || fp8_check_span(rows, cols, ldq, 1))
         return FP8_ERR_SIZE_OVERFLOW;
-    return fp8_grid_init(g, rows, cols, br, bc);
+    int st2 = fp8_grid_init(g, rows, cols, br, bc);
+    if (st2 || !o->static_scales) return st2;
+    for (size_t i = 0; i < g->nbr * g->nbc; i++) {
+        float s = o->static_scales[i];
+        if (!(s >= FLT_MIN && s <= FLT_MAX)) return FP8_ERR_BAD_SCALE; /* NaN fails both */
+    }
+    return FP8_OK;
 }
 
-int fp8_quantize_f32_ex(fp8_format fmt, const float *x, size_t rows, size_t cols, size_t ldx,
-                        size_t block_rows, size_t block_cols, fp8_scale_rule rule,
-                        uint8_t *q, size_t ldq, float *scales, size_t *bad_row, size_t *bad_col) {
+int fp8_quantize_ex(fp8_format fmt, fp8_dtype src_type, const void *x, size_t rows, size_t cols, size_t ldx,
+                    size_t block_rows, size_t block_cols, const fp8_quant_options *opt,
+                    uint8_t *q, size_t ldq, float *scales, size_t *bad_row, size_t *bad_col) {
+    static const fp8_quant_options defaults = {FP8_SCALE_AMAX, 0.0f, 0, NULL};
+    const fp8_quant_options *o = opt ? opt : &defaults;
     qjob j;
     int empty = 0;
-    int st = validate(fmt, x, rows, cols, ldx, block_rows, block_cols, rule, q, ldq, scales, &j.g, &empty);
+    int st = validate(fmt, src_type, x, rows, cols, ldx, block_rows, block_cols, o, q, ldq, scales, &j.g, &empty);
     if (st || empty) return st;
+    const fp8_kernel_set *ks = fp8_active_kernels();
     j.fmt = fmt;
-    j.rule = rule;
+    j.rule = o->rule;
+    j.floor_bits = fp8_floor_bits(fmt, o->amax_floor);
+    j.true_division = o->true_division;
+    j.static_scales = o->static_scales;
+    j.st = src_type;
+    j.esz = dtype_size(src_type);
     j.x = x;
     j.ldx = ldx;
     j.q = q;
     j.ldq = ldq;
     j.scales = scales;
-    j.k = fp8_active_kernels()->quant;
+    j.k = ks->quant;
     if (j.k->fp_env_ok && !j.k->fp_env_ok()) j.k = &fp8_quant_scalar;
-    j.fused_tiles = block_rows == 1 && j.k->quantize_tiles && fp8_quantize_tiles_bc_ok(block_cols);
+    j.widen = src_type == FP8_DTYPE_BF16 ? ks->codec->bf16_to_f32 : src_type == FP8_DTYPE_F16 ? ks->codec->f16_to_f32 : NULL;
+    j.fused_tiles = block_rows == 1 && j.k->quantize_tiles && fp8_quantize_tiles_bc_ok(block_cols) &&
+                    !j.true_division && !j.static_scales;
     atomic_init(&j.bad, 0);
 
     size_t ntasks = plan_fused(&j);
@@ -303,7 +412,11 @@ int fp8_quantize_f32_ex(fp8_format fmt, const float *x, size_t rows, size_t cols
     } else {
         fp8_parallel_for(ntasks, fused_task, &j);
     }
-    if (!atomic_load(&j.bad)) return FP8_OK;
+    if (!atomic_load(&j.bad)) {
+        if (j.static_scales && scales && scales != j.static_scales)
+            memmove(scales, j.static_scales, j.g.nbr * j.g.nbc * sizeof(float));
+        return FP8_OK;
+    }
 
     size_t br_ = 0, bc_ = 0;
     find_first_bad(&j, &br_, &bc_);
@@ -311,6 +424,21 @@ int fp8_quantize_f32_ex(fp8_format fmt, const float *x, size_t rows, size_t cols
     if (bad_col) *bad_col = bc_;
     fill_nan(&j);
     return FP8_ERR_NON_FINITE;
+}
+
+int fp8_quantize(fp8_format fmt, fp8_dtype src_type, const void *x, size_t rows, size_t cols, size_t ldx,
+                 size_t block_rows, size_t block_cols, const fp8_quant_options *opt,
+                 uint8_t *q, size_t ldq, float *scales) {
+    return fp8_quantize_ex(fmt, src_type, x, rows, cols, ldx, block_rows, block_cols, opt, q, ldq, scales,
+                           NULL, NULL);
+}
+
+int fp8_quantize_f32_ex(fp8_format fmt, const float *x, size_t rows, size_t cols, size_t ldx,
+                        size_t block_rows, size_t block_cols, fp8_scale_rule rule,
+                        uint8_t *q, size_t ldq, float *scales, size_t *bad_row, size_t *bad_col) {
+    const fp8_quant_options o = {rule, 0.0f, 0, NULL};
+    return fp8_quantize_ex(fmt, FP8_DTYPE_F32, x, rows, cols, ldx, block_rows, block_cols, &o, q, ldq, scales,
+                           bad_row, bad_col);
 }
 
 int fp8_quantize_f32(fp8_format fmt, const float *x, size_t rows, size_t cols, size_t ldx,

@@ -4,8 +4,8 @@
  * (fp8_scale_rule in fp8.h). Exponent work is done on the float32 bits, so no libm is needed and the
  * result cannot depend on the FPU's rounding of log2/pow.
  *
- * Range of s (why no clamp is needed): amax_eff = max(amax, max_finite * 2^-126) is a normal float32
- * in [max_finite * 2^-126, FLT_MAX] (the caller passes finite amax only), so
+ * Range of s (why no clamp is needed): amax_eff = max(amax, floor), floor >= max_finite * 2^-126, is a
+ * normal float32 in [max_finite * 2^-126, FLT_MAX] (the caller passes finite amax only), so
  *   AMAX: s = amax_eff / max_finite lies in [2^-126, FLT_MAX / 448] < 2^120 (float division is
  *         monotonic and max_finite * 2^-126 / max_finite is exactly 2^-126);
  *   POW2: s rounded up to a power of two stays in [2^-126, 2^120];
@@ -22,10 +22,16 @@
 static inline float fp8_rule_max_finite(fp8_format fmt) { return fmt == FP8_E4M3 ? FP8_E4M3_MAX : FP8_E5M2_MAX; }
 static inline uint32_t fp8_rule_emax_elem(fp8_format fmt) { return fmt == FP8_E4M3 ? 8 : 15; }
 
-/* amax raised to at least max_finite * 2^-126, compared as bits (both are non-negative floats). */
-static inline uint32_t fp8_effective_amax_bits(fp8_format fmt, uint32_t amax_bits) {
-    uint32_t floor_bits = fp8_bits_from_f32(fp8_rule_max_finite(fmt) * 0x1p-126f); /* exact: a normal float */
-    return amax_bits > floor_bits ? amax_bits : floor_bits;
+/* The default amax floor, max_finite * 2^-126 (exact: a normal float), as bits. */
+static inline uint32_t fp8_default_floor_bits(fp8_format fmt) {
+    return fp8_bits_from_f32(fp8_rule_max_finite(fmt) * 0x1p-126f);
+}
+
+/* The floor a call uses, as bits: fp8_quant_options.amax_floor (finite, >= 0; the caller checked)
+ * raised to at least the default, so every range argument above holds for any floor. */
+static inline uint32_t fp8_floor_bits(fp8_format fmt, float amax_floor) {
+    uint32_t d = fp8_default_floor_bits(fmt), f = fp8_bits_from_f32(amax_floor) & 0x7FFFFFFF;
+    return f > d ? f : d;
 }
 
 /* The smallest power of two >= s, for a positive normal s: bump the exponent if any mantissa bit is
@@ -38,10 +44,11 @@ static inline float fp8_round_up_pow2(float s) {
 
 /*
  * The float32 dequantization scale of a block whose amax_bits (from the quant kernels) is finite
- * (< 0x7F800000). Inline: it runs once per block, and blocks can be as small as 32 elements.
+ * (< 0x7F800000), with amax first raised to the floor floor_bits (from fp8_floor_bits: at least the
+ * default). Inline: it runs once per block, and blocks can be as small as 32 elements.
  */
-static inline float fp8_rule_scale(fp8_format fmt, fp8_scale_rule rule, uint32_t amax_bits) {
-    uint32_t a = fp8_effective_amax_bits(fmt, amax_bits);
+static inline float fp8_rule_scale(fp8_format fmt, fp8_scale_rule rule, uint32_t amax_bits, uint32_t floor_bits) {
+    uint32_t a = amax_bits > floor_bits ? amax_bits : floor_bits;
     switch (rule) {
     case FP8_SCALE_POW2:
         return fp8_round_up_pow2(fp8_f32_from_bits(a) / fp8_rule_max_finite(fmt));

@@ -44,6 +44,27 @@ FP8_AVX2 static uint32_t amax_bits_avx2(const float *x, size_t n) {
 DEFINE_SCALE_ENCODE(scale_encode_e4m3, enc8_e4m3, FP8_E4M3)
 DEFINE_SCALE_ENCODE(scale_encode_e5m2, enc8_e5m2, FP8_E5M2)
 
+/* The same with x / s (vdivps is the IEEE division, correctly rounded like the scalar `/`). */
+#define DEFINE_SCALE_ENCODE_DIV(NAME, ENC8, FMT)                                                   \
+    FP8_AVX2 static void NAME(const float *x, uint8_t *q, size_t n, float scale) {                 \
+        const __m256 s = _mm256_set1_ps(scale);                                                    \
+        size_t i = 0;                                                                              \
+        for (; i + 32 <= n; i += 32) {                                                             \
+            __m256i c0 = ENC8(_mm256_castps_si256(_mm256_div_ps(_mm256_loadu_ps(x + i), s)), 1);      \
+            __m256i c1 = ENC8(_mm256_castps_si256(_mm256_div_ps(_mm256_loadu_ps(x + i + 8), s)), 1);  \
+            __m256i c2 = ENC8(_mm256_castps_si256(_mm256_div_ps(_mm256_loadu_ps(x + i + 16), s)), 1); \
+            __m256i c3 = ENC8(_mm256_castps_si256(_mm256_div_ps(_mm256_loadu_ps(x + i + 24), s)), 1); \
+            _mm256_storeu_si256((__m256i *)(void *)(q + i), pack32(c0, c1, c2, c3));               \
+        }                                                                                          \
+        for (; i < n; i++) q[i] = fp8_encode1(FMT, x[i] / scale, 1);                               \
+    }
+DEFINE_SCALE_ENCODE_DIV(scale_encode_div_e4m3, enc8_e4m3, FP8_E4M3)
+DEFINE_SCALE_ENCODE_DIV(scale_encode_div_e5m2, enc8_e5m2, FP8_E5M2)
+
+static void scale_encode_div_avx2(fp8_format fmt, const float *x, uint8_t *q, size_t n, float scale) {
+    (fmt == FP8_E4M3 ? scale_encode_div_e4m3 : scale_encode_div_e5m2)(x, q, n, scale);
+}
+
 /* Called per tile, so the MXCSR check lives in fp_env_ok_avx2, once per driver call. */
 static void scale_encode_avx2(fp8_format fmt, const float *x, uint8_t *q, size_t n, float inv_scale) {
     (fmt == FP8_E4M3 ? scale_encode_e4m3 : scale_encode_e5m2)(x, q, n, inv_scale);
@@ -92,6 +113,7 @@ FP8_AVX2 static inline __attribute__((always_inline)) __m256i enc8_mag(fp8_forma
  * and skipping two calls per tile is what makes this faster than the driver's generic loop.
  */
 FP8_AVX2 static inline __attribute__((always_inline)) int tile_regs(fp8_format fmt, fp8_scale_rule rule,
+                                                                    uint32_t floor_bits,
                                                                     const float *x, uint8_t *q,
                                                                     float *scale, const int nv) {
     const __m256i absmask = _mm256_set1_epi32(0x7FFFFFFF);
@@ -112,7 +134,7 @@ FP8_AVX2 static inline __attribute__((always_inline)) int tile_regs(fp8_format f
     h = _mm_max_epi32(h, _mm_shuffle_epi32(h, 0xB1));
     uint32_t amax = (uint32_t)_mm_cvtsi128_si32(h);
     if (amax >= 0x7F800000u) return 1;
-    float s = fp8_rule_scale(fmt, rule, amax);
+    float s = fp8_rule_scale(fmt, rule, amax, floor_bits);
     *scale = s;
     const __m256 inv = _mm256_set1_ps(1.0f / s);
 #pragma GCC unroll 4
@@ -129,11 +151,11 @@ FP8_AVX2 static inline __attribute__((always_inline)) int tile_regs(fp8_format f
 }
 
 /* A partial tile (a row's last, 0 < n < bc): the unfused steps, same results. */
-FP8_AVX2 static int tile_partial(fp8_format fmt, fp8_scale_rule rule, const float *x, uint8_t *q, size_t n,
-                                 float *scale) {
+FP8_AVX2 static int tile_partial(fp8_format fmt, fp8_scale_rule rule, uint32_t floor_bits, const float *x,
+                                 uint8_t *q, size_t n, float *scale) {
     uint32_t amax = amax_bits_avx2(x, n);
     if (amax >= 0x7F800000u) return 1;
-    float s = fp8_rule_scale(fmt, rule, amax);
+    float s = fp8_rule_scale(fmt, rule, amax, floor_bits);
     *scale = s;
     (fmt == FP8_E4M3 ? scale_encode_e4m3 : scale_encode_e5m2)(x, q, n, 1.0f / s);
     return 0;
@@ -141,11 +163,12 @@ FP8_AVX2 static int tile_partial(fp8_format fmt, fp8_scale_rule rule, const floa
 
 /* The row segment as tiles of NV * 8 elements, for one format (see quantize_tiles_avx2). */
 #define DEFINE_TILES(NAME, FMT, NV)                                                                \
-    FP8_AVX2 static int NAME(fp8_scale_rule rule, const float *x, uint8_t *q, size_t n, float *scales) { \
+    FP8_AVX2 static int NAME(fp8_scale_rule rule, uint32_t fl, const float *x, uint8_t *q, size_t n,  \
+                             float *scales) {                                                      \
         int bad = 0;                                                                               \
         size_t i = 0;                                                                              \
-        for (; i + 8 * NV <= n; i += 8 * NV, scales++) bad |= tile_regs(FMT, rule, x + i, q + i, scales, NV); \
-        if (i < n) bad |= tile_partial(FMT, rule, x + i, q + i, n - i, scales);                   \
+        for (; i + 8 * NV <= n; i += 8 * NV, scales++) bad |= tile_regs(FMT, rule, fl, x + i, q + i, scales, NV); \
+        if (i < n) bad |= tile_partial(FMT, rule, fl, x + i, q + i, n - i, scales);                   \
         return bad;                                                                                \
     }
 DEFINE_TILES(tiles_e4m3_32, FP8_E4M3, 4)
@@ -159,18 +182,19 @@ DEFINE_TILES(tiles_e5m2_128, FP8_E5M2, 16)
 
 /* fp8_quant_kernels.quantize_tiles: bc is 32, 64, 96 or 128 (fp8_quantize_tiles_bc_ok). A tile with
  * NaN/Inf is skipped and reported; the driver then overwrites every scale and code with NaN. */
-static int quantize_tiles_avx2(fp8_format fmt, fp8_scale_rule rule, const float *x, uint8_t *q, size_t n,
-                               size_t bc, float *scales) {
-    typedef int (*tiles_fn)(fp8_scale_rule, const float *, uint8_t *, size_t, float *);
+static int quantize_tiles_avx2(fp8_format fmt, fp8_scale_rule rule, uint32_t floor_bits, const float *x,
+                               uint8_t *q, size_t n, size_t bc, float *scales) {
+    typedef int (*tiles_fn)(fp8_scale_rule, uint32_t, const float *, uint8_t *, size_t, float *);
     static const tiles_fn e4m3[4] = {tiles_e4m3_32, tiles_e4m3_64, tiles_e4m3_96, tiles_e4m3_128};
     static const tiles_fn e5m2[4] = {tiles_e5m2_32, tiles_e5m2_64, tiles_e5m2_96, tiles_e5m2_128};
-    return (fmt == FP8_E4M3 ? e4m3 : e5m2)[bc / 32 - 1](rule, x, q, n, scales);
+    return (fmt == FP8_E4M3 ? e4m3 : e5m2)[bc / 32 - 1](rule, floor_bits, x, q, n, scales);
 }
 
 /* The subnormal-range magic-number add in enc8_* needs round-to-nearest (MXCSR.RC = 0). */
 static int fp_env_ok_avx2(void) { return (_mm_getcsr() & 0x6000) == 0; }
 
-const fp8_quant_kernels fp8_quant_avx2 = {amax_bits_avx2, scale_encode_avx2, scale_decode_avx2, fp_env_ok_avx2,
+const fp8_quant_kernels fp8_quant_avx2 = {amax_bits_avx2, scale_encode_avx2, scale_encode_div_avx2,
+                                         scale_decode_avx2, fp_env_ok_avx2,
                                          quantize_tiles_avx2};
 
 #endif /* FP8_HAVE_X86 */

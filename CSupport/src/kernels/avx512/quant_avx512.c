@@ -48,6 +48,33 @@ static void scale_encode_avx512(fp8_format fmt, const float *x, uint8_t *q, size
     (fmt == FP8_E4M3 ? scale_encode_e4m3 : scale_encode_e5m2)(x, q, n, inv_scale);
 }
 
+/* q[i] = encode_saturating(x[i] / scale): one vdivps (IEEE division, the scalar set's `/`), then enc16.
+ * Masked tail lanes are not computed, so they raise nothing. */
+FP8_AVX512 static FP8_AVX512_INLINE void scale_encode_div_body(fp8_format fmt, const float *x, uint8_t *q, size_t n,
+                                                               float scale) {
+    const __m512 s = _mm512_set1_ps(scale);
+    size_t i = 0;
+    for (; i + 64 <= n; i += 64) {
+        __m512i c0 = enc16(fmt, _mm512_castps_si512(_mm512_div_ps(_mm512_loadu_ps(x + i), s)), 1);
+        __m512i c1 = enc16(fmt, _mm512_castps_si512(_mm512_div_ps(_mm512_loadu_ps(x + i + 16), s)), 1);
+        __m512i c2 = enc16(fmt, _mm512_castps_si512(_mm512_div_ps(_mm512_loadu_ps(x + i + 32), s)), 1);
+        __m512i c3 = enc16(fmt, _mm512_castps_si512(_mm512_div_ps(_mm512_loadu_ps(x + i + 48), s)), 1);
+        _mm512_storeu_si512(q + i, pack64(c0, c1, c2, c3));
+    }
+    for (; i < n; i += 16) {
+        __mmask16 k = fp8_mask16(n - i);
+        __m512 v = _mm512_maskz_div_ps(k, _mm512_maskz_loadu_ps(k, x + i), s);
+        _mm512_mask_cvtepi32_storeu_epi8(q + i, k, enc16(fmt, _mm512_castps_si512(v), 1));
+    }
+}
+
+FP8_AVX512 static void scale_encode_div_e4m3(const float *x, uint8_t *q, size_t n, float s) { scale_encode_div_body(FP8_E4M3, x, q, n, s); }
+FP8_AVX512 static void scale_encode_div_e5m2(const float *x, uint8_t *q, size_t n, float s) { scale_encode_div_body(FP8_E5M2, x, q, n, s); }
+
+static void scale_encode_div_avx512(fp8_format fmt, const float *x, uint8_t *q, size_t n, float scale) {
+    (fmt == FP8_E4M3 ? scale_encode_div_e4m3 : scale_encode_div_e5m2)(x, q, n, scale);
+}
+
 /* x[i] = decode(q[i]) * scale, one rounding (dec16_scaled); with VBMI, 32 codes per step from the
  * exact-value tables, times the scale itself (the same single rounding of the same product). */
 FP8_AVX512VBMI static void scale_decode_vbmi(fp8_format fmt, const uint8_t *q, float *x, size_t n, float scale) {
@@ -91,8 +118,8 @@ FP8_AVX512 static void scale_decode_shift(fp8_format fmt, const uint8_t *q, floa
  * integer amax, the driver's scale rule and division, one vmulps, enc16 (saturating; the product is
  * never NaN), the same bits as amax_bits + scale_encode. Returns 1, writing nothing, if the tile holds
  * NaN or Inf. */
-FP8_AVX512 static FP8_AVX512_INLINE int tile_regs(fp8_format fmt, fp8_scale_rule rule, const float *x, uint8_t *q,
-                                                  float *scale, const int nv) {
+FP8_AVX512 static FP8_AVX512_INLINE int tile_regs(fp8_format fmt, fp8_scale_rule rule, uint32_t floor_bits,
+                                                  const float *x, uint8_t *q, float *scale, const int nv) {
     const __m512i absmask = _mm512_set1_epi32(0x7FFFFFFF);
     __m512 v[8];
     __m512i m0, m1;
@@ -107,7 +134,7 @@ FP8_AVX512 static FP8_AVX512_INLINE int tile_regs(fp8_format fmt, fp8_scale_rule
     }
     uint32_t amax = _mm512_reduce_max_epu32(_mm512_max_epu32(m0, m1));
     if (amax >= 0x7F800000u) return 1;
-    float s = fp8_rule_scale(fmt, rule, amax);
+    float s = fp8_rule_scale(fmt, rule, amax, floor_bits);
     *scale = s;
     const __m512 inv = _mm512_set1_ps(1.0f / s);
 #pragma GCC unroll 8
@@ -128,22 +155,23 @@ FP8_AVX512 static FP8_AVX512_INLINE int tile_regs(fp8_format fmt, fp8_scale_rule
 }
 
 /* A partial tile (a row's last, 0 < n < bc): the unfused steps, same results. */
-FP8_AVX512 static int tile_partial(fp8_format fmt, fp8_scale_rule rule, const float *x, uint8_t *q, size_t n,
-                                   float *scale) {
+FP8_AVX512 static int tile_partial(fp8_format fmt, fp8_scale_rule rule, uint32_t floor_bits, const float *x,
+                                   uint8_t *q, size_t n, float *scale) {
     uint32_t amax = amax_bits_avx512(x, n);
     if (amax >= 0x7F800000u) return 1;
-    float s = fp8_rule_scale(fmt, rule, amax);
+    float s = fp8_rule_scale(fmt, rule, amax, floor_bits);
     *scale = s;
     scale_encode_body(fmt, x, q, n, 1.0f / s);
     return 0;
 }
 
 #define DEFINE_TILES(NAME, FMT, NV)                                                                \
-    FP8_AVX512 static int NAME(fp8_scale_rule rule, const float *x, uint8_t *q, size_t n, float *scales) { \
+    FP8_AVX512 static int NAME(fp8_scale_rule rule, uint32_t fl, const float *x, uint8_t *q, size_t n, \
+                               float *scales) {                                                    \
         int bad = 0;                                                                               \
         size_t i = 0;                                                                              \
-        for (; i + 16 * NV <= n; i += 16 * NV, scales++) bad |= tile_regs(FMT, rule, x + i, q + i, scales, NV); \
-        if (i < n) bad |= tile_partial(FMT, rule, x + i, q + i, n - i, scales);                   \
+        for (; i + 16 * NV <= n; i += 16 * NV, scales++) bad |= tile_regs(FMT, rule, fl, x + i, q + i, scales, NV); \
+        if (i < n) bad |= tile_partial(FMT, rule, fl, x + i, q + i, n - i, scales);                   \
         return bad;                                                                                \
     }
 DEFINE_TILES(tiles_e4m3_32, FP8_E4M3, 2)
@@ -156,19 +184,21 @@ DEFINE_TILES(tiles_e5m2_96, FP8_E5M2, 6)
 DEFINE_TILES(tiles_e5m2_128, FP8_E5M2, 8)
 
 /* fp8_quant_kernels.quantize_tiles: bc is 32, 64, 96 or 128 (fp8_quantize_tiles_bc_ok). */
-static int quantize_tiles_avx512(fp8_format fmt, fp8_scale_rule rule, const float *x, uint8_t *q, size_t n,
-                                 size_t bc, float *scales) {
-    typedef int (*tiles_fn)(fp8_scale_rule, const float *, uint8_t *, size_t, float *);
+static int quantize_tiles_avx512(fp8_format fmt, fp8_scale_rule rule, uint32_t floor_bits, const float *x,
+                                 uint8_t *q, size_t n, size_t bc, float *scales) {
+    typedef int (*tiles_fn)(fp8_scale_rule, uint32_t, const float *, uint8_t *, size_t, float *);
     static const tiles_fn e4m3[4] = {tiles_e4m3_32, tiles_e4m3_64, tiles_e4m3_96, tiles_e4m3_128};
     static const tiles_fn e5m2[4] = {tiles_e5m2_32, tiles_e5m2_64, tiles_e5m2_96, tiles_e5m2_128};
-    return (fmt == FP8_E4M3 ? e4m3 : e5m2)[bc / 32 - 1](rule, x, q, n, scales);
+    return (fmt == FP8_E4M3 ? e4m3 : e5m2)[bc / 32 - 1](rule, floor_bits, x, q, n, scales);
 }
 
 /* fp_env_ok is NULL: encode's only float operation uses embedded rounding ({rn-sae}), and the one
  * multiply by 1/s is the scalar set's multiply, in the same MXCSR environment. */
-const fp8_quant_kernels fp8_quant_avx512 = {amax_bits_avx512, scale_encode_avx512, scale_decode_shift, NULL,
+const fp8_quant_kernels fp8_quant_avx512 = {amax_bits_avx512, scale_encode_avx512, scale_encode_div_avx512,
+                                           scale_decode_shift, NULL,
                                            quantize_tiles_avx512};
-const fp8_quant_kernels fp8_quant_avx512vbmi = {amax_bits_avx512, scale_encode_avx512, scale_decode_vbmi, NULL,
+const fp8_quant_kernels fp8_quant_avx512vbmi = {amax_bits_avx512, scale_encode_avx512, scale_encode_div_avx512,
+                                               scale_decode_vbmi, NULL,
                                                quantize_tiles_avx512};
 
 #endif /* FP8_HAVE_X86 */

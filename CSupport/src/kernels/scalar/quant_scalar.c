@@ -15,8 +15,13 @@ static void scale_encode_scalar(fp8_format fmt, const float *x, uint8_t *q, size
     for (size_t i = 0; i < n; i++) q[i] = fp8_encode1(fmt, x[i] * inv_scale, 1);
 }
 
+static void scale_encode_div_scalar(fp8_format fmt, const float *x, uint8_t *q, size_t n, float scale) {
+    for (size_t i = 0; i < n; i++) q[i] = fp8_encode1(fmt, x[i] / scale, 1);
+}
+
 static void scale_decode_scalar(fp8_format fmt, const uint8_t *q, float *x, size_t n, float scale) {
     for (size_t i = 0; i < n; i++) x[i] = fp8_decode1(fmt, q[i]) * scale;
 }
 
-const fp8_quant_kernels fp8_quant_scalar = {amax_bits_scalar, scale_encode_scalar, scale_decode_scalar, NULL, NULL};
+const fp8_quant_kernels fp8_quant_scalar = {amax_bits_scalar, scale_encode_scalar, scale_encode_div_scalar,
+                                           scale_decode_scalar, NULL, NULL};
