@@ -435,10 +435,41 @@ FP8_API int fp8_gemm(const fp8_matrix *a, const fp8_matrix *b, float alpha, floa
 
 /**
  * Weight-only variant: C[M,N] = alpha * A[M,K] * deq(B)[N,K]^T + beta * C with A plain float32
- * (leading dimension lda >= K, K = b->cols). Same contract as fp8_gemm.
+ * (leading dimension lda >= K, K = b->cols). Same contract as fp8_gemm. (fp8_gemm_weight_only with
+ * FP8_DTYPE_F32 for A and C and no bias.)
  */
 FP8_API int fp8_gemm_f32a(size_t m, const float *a, size_t lda, const fp8_matrix *b,
                           float alpha, float beta, float *c, size_t ldc);
+
+/**
+ * fp8_gemm with a typed output and an optional float32 bias[N] (NULL: none):
+ *   C = round_c(alpha * acc + beta * C + bias)
+ * where alpha * acc + beta * C is made exactly as fp8_gemm makes its float32 C (C read in c_type and
+ * widened exactly when beta != 0; never read when beta = 0), bias[j] is then added in float32, and
+ * the float32 result is rounded once into c_type (F16 or BF16: nearest even, NaN stays NaN, overflow
+ * gives +-Inf, as fp8_f16_from_f32 / fp8_bf16_from_f32; F32: unchanged). With bias = NULL and
+ * c_type = FP8_DTYPE_F32 this is fp8_gemm bit for bit. C is row-major [M, N], leading dimension
+ * ldc >= N in elements of c_type. The error bound of fp8_gemm holds for the float32 result, plus one
+ * rounding of the bias addition and one of the output (2^-9 relative for BF16, 2^-12 for F16).
+ * The conversion is done block by block while the block is in cache (the BF16 output of a large
+ * product costs about as much as the float32 one; Benchmarks/PERFORMANCE.md).
+ * Errors: as fp8_gemm, plus FP8_ERR_BAD_ARGUMENT (c_type not an fp8_dtype).
+ */
+FP8_API int fp8_gemm_ex(const fp8_matrix *a, const fp8_matrix *b, const float *bias, float alpha, float beta,
+                        fp8_dtype c_type, void *c, size_t ldc);
+
+/**
+ * Weight-only GEMM (W8A16 / W8A32): C[M,N] = round_c(alpha * A[M,K] * deq(B)[N,K]^T + beta * C + bias)
+ * with A a dense F32, F16 or BF16 row-major matrix [m, K] (K = b->cols, leading dimension lda >= K, in
+ * elements of a_type), the rest as fp8_gemm_ex. A binary16 or bfloat16 A is widened exactly to
+ * float32 inside the packing and small-M preparation (never as a separate pass), so the result is
+ * that of the float32 A with the same values, bit for bit. Errors: FP8_ERR_NULL_POINTER,
+ * FP8_ERR_BAD_FORMAT (b), FP8_ERR_BAD_ARGUMENT (a_type or c_type), FP8_ERR_BAD_SHAPE (lda < K,
+ * ldc < N, b's block size 0 or ld < cols), FP8_ERR_SIZE_OVERFLOW, FP8_ERR_NO_MEMORY.
+ */
+FP8_API int fp8_gemm_weight_only(size_t m, fp8_dtype a_type, const void *a, size_t lda, const fp8_matrix *b,
+                                 const float *bias, float alpha, float beta, fp8_dtype c_type, void *c,
+                                 size_t ldc);
 
 /* ------------------------------------------------------------------------------------------------
  * Run-time configuration

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * gemm.c - fp8_gemm / fp8_gemm_f32a: argument checks, the choice of path, workspaces and threads.
+ * gemm.c - fp8_gemm_ex / fp8_gemm_weight_only (and the float32 wrappers fp8_gemm / fp8_gemm_f32a):
+ * argument checks, the choice of path, workspaces and threads.
  *
  * Paths:
  *   - K = 0: C = beta * C (C is not read when beta = 0).
@@ -47,23 +48,44 @@ static int check_matrix_data(const fp8_matrix *x, fp8_gemm_operand *op) {
     return FP8_OK;
 }
 
-static int check_c(size_t m, size_t n, const float *c, size_t ldc) {
+static int check_c(size_t m, size_t n, fp8_dtype t, const void *c, size_t ldc) {
     size_t span, bytes;
     if (m == 0 || n == 0) return FP8_OK;
     if (!c) return FP8_ERR_NULL_POINTER;
-    if (fp8_span_overflows(m, n, ldc, &span) || fp8_mul_overflows(span, sizeof(float), &bytes))
+    if (fp8_span_overflows(m, n, ldc, &span) || fp8_mul_overflows(span, fp8_gemm_dtype_size(t), &bytes))
         return FP8_ERR_SIZE_OVERFLOW;
     return FP8_OK;
 }
 
-/* K = 0: C = beta * C, without reading C when beta = 0. */
-static void scale_c(float *c, size_t ldc, size_t m, size_t n, float beta) {
-    for (size_t i = 0; i < m; i++) {
-        float *ci = c + i * ldc;
-        if (beta == 0.0f) {
-            for (size_t j = 0; j < n; j++) ci[j] = 0.0f;
-        } else {
-            for (size_t j = 0; j < n; j++) ci[j] = beta * ci[j];
+/* K = 0: C = beta * C (+ bias), without reading C when beta = 0. */
+static void scale_c(const fp8_gemm_problem *p) {
+    if (!p->epi) {
+        for (size_t i = 0; i < p->m; i++) {
+            float *ci = (float *)p->c + i * p->ldc;
+            if (p->beta == 0.0f) {
+                for (size_t j = 0; j < p->n; j++) ci[j] = 0.0f;
+            } else {
+                for (size_t j = 0; j < p->n; j++) ci[j] = p->beta * ci[j];
+            }
+        }
+        return;
+    }
+    float t[256] __attribute__((aligned(64)));
+    for (size_t i = 0; i < p->m; i++) {
+        for (size_t j = 0; j < p->n; j += 256) {
+            size_t n = fp8_gemm_min(256, p->n - j);
+            if (p->beta == 0.0f) {
+                for (size_t e = 0; e < n; e++) t[e] = 0.0f;
+            } else {
+                fp8_gemm_load_c(p, i, i + 1, j, j + n, t, n);
+                for (size_t e = 0; e < n; e++) t[e] = p->beta * t[e];
+            }
+            if (p->c_type == FP8_DTYPE_F32) {
+                memcpy((float *)p->c + i * p->ldc + j, t, n * sizeof(float));
+                fp8_gemm_store(p, i, i + 1, j, j + n, (float *)p->c + i * p->ldc + j, p->ldc);
+            } else {
+                fp8_gemm_store(p, i, i + 1, j, j + n, t, n);
+            }
         }
     }
 }
@@ -115,7 +137,8 @@ static int run_packed(const fp8_gemm_problem *p) {
         /* Workspace of the largest task. */
         size_t per = fp8_gemm_cdiv(j.nsl, j.ntasks) * (j.split_n ? g->nr : g->mr);
         size_t mt = j.split_n ? p->m : per, nt = j.split_n ? per : p->n;
-        j.ws_floats = fp8_gemm_round_up(fp8_gemm_workspace_floats(g, &j.bl, mt, nt), 16);
+        j.ws_floats = fp8_gemm_round_up(fp8_gemm_workspace_floats(g, &j.bl, mt, nt), 16) +
+                      fp8_gemm_epi_floats(p, mt, nt);
     }
     if (fp8_mul_overflows(j.ws_floats, j.ntasks, &total)) return FP8_ERR_NO_MEMORY;
     j.ws = fp8_gemm_alloc_floats(total);
@@ -131,7 +154,7 @@ static int run_packed(const fp8_gemm_problem *p) {
 static int gemm_run(const fp8_gemm_problem *p) {
     if (p->m == 0 || p->n == 0) return FP8_OK;
     if (p->k == 0) {
-        scale_c(p->c, p->ldc, p->m, p->n, p->beta);
+        scale_c(p);
         return FP8_OK;
     }
     const fp8_gemm_kernels *g = p->ks->gemm;
@@ -142,8 +165,8 @@ static int gemm_run(const fp8_gemm_problem *p) {
 /* ---- public entry points ----------------------------------------------------------------------- */
 
 /* Both entry points end here once their operands are validated and described in p. */
-static int run_checked(fp8_gemm_problem *p, size_t m, size_t n, size_t k, float alpha, float beta,
-                       float *c, size_t ldc) {
+static int run_checked(fp8_gemm_problem *p, size_t m, size_t n, size_t k, const float *bias, float alpha,
+                       float beta, fp8_dtype c_type, void *c, size_t ldc) {
     p->m = m;
     p->n = n;
     p->k = k;
@@ -151,36 +174,48 @@ static int run_checked(fp8_gemm_problem *p, size_t m, size_t n, size_t k, float 
     p->beta = beta;
     p->c = c;
     p->ldc = ldc;
+    p->c_type = c_type;
+    p->bias = bias;
+    p->epi = bias != NULL || c_type != FP8_DTYPE_F32;
     p->ks = fp8_active_kernels();
     return gemm_run(p);
 }
 
-int fp8_gemm(const fp8_matrix *a, const fp8_matrix *b, float alpha, float beta, float *c, size_t ldc) {
+static int dtype_valid(fp8_dtype t) { return (unsigned)t <= (unsigned)FP8_DTYPE_BF16; }
+
+int fp8_gemm_ex(const fp8_matrix *a, const fp8_matrix *b, const float *bias, float alpha, float beta,
+                fp8_dtype c_type, void *c, size_t ldc) {
     fp8_gemm_problem p;
     int st;
     if (!a || !b) return FP8_ERR_NULL_POINTER;
     if ((st = check_matrix_shape(a)) != FP8_OK || (st = check_matrix_shape(b)) != FP8_OK) return st;
+    if (!dtype_valid(c_type)) return FP8_ERR_BAD_ARGUMENT;
     if (a->cols != b->cols || ldc < b->rows) return FP8_ERR_BAD_SHAPE;
     if ((st = check_matrix_data(a, &p.a)) != FP8_OK || (st = check_matrix_data(b, &p.b)) != FP8_OK) return st;
-    if ((st = check_c(a->rows, b->rows, c, ldc)) != FP8_OK) return st;
-    return run_checked(&p, a->rows, b->rows, a->cols, alpha, beta, c, ldc);
+    if ((st = check_c(a->rows, b->rows, c_type, c, ldc)) != FP8_OK) return st;
+    return run_checked(&p, a->rows, b->rows, a->cols, bias, alpha, beta, c_type, c, ldc);
 }
 
-int fp8_gemm_f32a(size_t m, const float *a, size_t lda, const fp8_matrix *b,
-                  float alpha, float beta, float *c, size_t ldc) {
+int fp8_gemm(const fp8_matrix *a, const fp8_matrix *b, float alpha, float beta, float *c, size_t ldc) {
+    return fp8_gemm_ex(a, b, NULL, alpha, beta, FP8_DTYPE_F32, c, ldc);
+}
+
+int fp8_gemm_weight_only(size_t m, fp8_dtype a_type, const void *a, size_t lda, const fp8_matrix *b,
+                         const float *bias, float alpha, float beta, fp8_dtype c_type, void *c, size_t ldc) {
     fp8_gemm_problem p;
     int st;
     size_t span, bytes;
     if (!b) return FP8_ERR_NULL_POINTER;
     if ((st = check_matrix_shape(b)) != FP8_OK) return st;
+    if (!dtype_valid(a_type) || !dtype_valid(c_type)) return FP8_ERR_BAD_ARGUMENT;
     if (lda < b->cols || ldc < b->rows) return FP8_ERR_BAD_SHAPE;
     if (m != 0 && b->cols != 0) {
         if (!a) return FP8_ERR_NULL_POINTER;
     }
     if ((st = check_matrix_data(b, &p.b)) != FP8_OK) return st;
-    if ((st = check_c(m, b->rows, c, ldc)) != FP8_OK) return st;
+    if ((st = check_c(m, b->rows, c_type, c, ldc)) != FP8_OK) return st;
     if (m != 0 && b->cols != 0 &&
-        (fp8_span_overflows(m, b->cols, lda, &span) || fp8_mul_overflows(span, sizeof(float), &bytes)))
+        (fp8_span_overflows(m, b->cols, lda, &span) || fp8_mul_overflows(span, fp8_gemm_dtype_size(a_type), &bytes)))
         return FP8_ERR_SIZE_OVERFLOW;
     memset(&p.a, 0, sizeof p.a);
     p.a.fmt = FP8_E4M3;
@@ -188,6 +223,12 @@ int fp8_gemm_f32a(size_t m, const float *a, size_t lda, const fp8_matrix *b,
     p.a.cols = b->cols;
     p.a.ld = lda;
     p.a.f = a;
+    p.a.ftype = a_type;
     p.a.br = p.a.bc = 1;
-    return run_checked(&p, m, b->rows, b->cols, alpha, beta, c, ldc);
+    return run_checked(&p, m, b->rows, b->cols, bias, alpha, beta, c_type, c, ldc);
+}
+
+int fp8_gemm_f32a(size_t m, const float *a, size_t lda, const fp8_matrix *b,
+                  float alpha, float beta, float *c, size_t ldc) {
+    return fp8_gemm_weight_only(m, FP8_DTYPE_F32, a, lda, b, NULL, alpha, beta, FP8_DTYPE_F32, c, ldc);
 }

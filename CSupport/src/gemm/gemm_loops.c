@@ -57,11 +57,61 @@ static void edge_tile(const fp8_gemm_kernels *g, size_t kc, const float *a, cons
         for (size_t j = 0; j < cols; j++) c[i * ldc + j] = tile[i * nr + j];
 }
 
-void fp8_gemm_packed_range(const fp8_gemm_problem *p, const fp8_gemm_blocking *bl, size_t i0, size_t i1,
-                           size_t j0, size_t j1, float *ws) {
+/* The product for rows [i0, i1) x cols [jc, jc + ncur) of C into the float32 target ct (element (i, j)
+ * at ct[(i - i0) * ldt + (j - jc)]), over all of K: the loops below NC of the file comment. */
+static void product_block(const fp8_gemm_problem *p, const fp8_gemm_blocking *bl, size_t i0, size_t i1,
+                          size_t jc, size_t ncur, float *ct, size_t ldt, size_t mc, float *bp, float *ap,
+                          float *tmp) {
     const fp8_kernel_set *ks = p->ks;
     const fp8_gemm_kernels *g = ks->gemm;
-    const size_t mr = g->mr, nr = g->nr, K = p->k;
+    const size_t mr = g->mr, nr = g->nr, K = p->k, kcmax = bl->kc;
+    for (size_t pc = 0; pc < K; pc += kcmax) {
+        size_t kc = fp8_gemm_min(kcmax, K - pc);
+        float beta = pc == 0 ? p->beta : 1.0f;
+        fp8_gemm_pack(&p->b, jc, ncur, pc, kc, nr, bp, tmp, ks);
+        for (size_t ic = i0; ic < i1; ic += mc) {
+            size_t mcur = fp8_gemm_min(mc, i1 - ic);
+            fp8_gemm_pack(&p->a, ic, mcur, pc, kc, mr, ap, tmp, ks);
+            for (size_t jr = 0; jr < ncur; jr += nr) {
+                size_t cols = fp8_gemm_min(nr, ncur - jr);
+                const float *bs = bp + jr * kc;
+                float *ccol = ct + jr;
+                for (size_t ir = 0; ir < mcur; ir += mr) {
+                    size_t rows = fp8_gemm_min(mr, mcur - ir);
+                    float *cti = ccol + (ic - i0 + ir) * ldt;
+                    if (rows == mr && cols == nr)
+                        g->ukr(kc, ap + ir * kc, bs, cti, ldt, p->alpha, beta);
+                    else
+                        edge_tile(g, kc, ap + ir * kc, bs, cti, ldt, rows, cols, p->alpha, beta);
+                }
+            }
+        }
+    }
+}
+
+/* The epilogue's blocks of C (see fp8_gemm_problem): at most EPI_ROWS rows (a multiple of every mr)
+ * by a width that keeps the float32 block within EPI_FLOATS (4 MiB), so the store finds it in cache
+ * and the buffer stays bounded whatever M; a block at least 512 wide for M >= 2048 repacks A rarely
+ * (measured cost of the typed output: see Benchmarks/PERFORMANCE.md). */
+#define EPI_ROWS ((size_t)1008)
+#define EPI_FLOATS ((size_t)1 << 20)
+
+static size_t epi_rows(size_t mt) { return fp8_gemm_min(EPI_ROWS, mt); }
+static size_t epi_cols(const fp8_gemm_kernels *g, size_t mt, size_t nt) {
+    size_t w = EPI_FLOATS / epi_rows(mt) / g->nr * g->nr;
+    if (w < g->nr) w = g->nr;
+    return fp8_gemm_min(fp8_gemm_min(w, g->nc), fp8_gemm_round_up(nt, g->nr));
+}
+
+size_t fp8_gemm_epi_floats(const fp8_gemm_problem *p, size_t mt, size_t nt) {
+    if (!p->epi || p->c_type == FP8_DTYPE_F32) return 0;
+    return fp8_gemm_round_up(epi_rows(mt) * epi_cols(p->ks->gemm, mt, nt), 16);
+}
+
+void fp8_gemm_packed_range(const fp8_gemm_problem *p, const fp8_gemm_blocking *bl, size_t i0, size_t i1,
+                           size_t j0, size_t j1, float *ws) {
+    const fp8_gemm_kernels *g = p->ks->gemm;
+    const size_t mr = g->mr;
     const size_t nc = task_nc(g, j1 - j0);
     const size_t mc = fp8_gemm_min(bl->mc, fp8_gemm_round_up(i1 - i0, mr));
     const size_t kcmax = bl->kc;
@@ -69,28 +119,27 @@ void fp8_gemm_packed_range(const fp8_gemm_problem *p, const fp8_gemm_blocking *b
     float *ap = bp + fp8_gemm_round_up(kcmax * nc, 16);
     float *tmp = ap + fp8_gemm_round_up(kcmax * mc, 16);
 
-    for (size_t jc = j0; jc < j1; jc += nc) {
-        size_t ncur = fp8_gemm_min(nc, j1 - jc);
-        for (size_t pc = 0; pc < K; pc += kcmax) {
-            size_t kc = fp8_gemm_min(kcmax, K - pc);
-            float beta = pc == 0 ? p->beta : 1.0f;
-            fp8_gemm_pack(&p->b, jc, ncur, pc, kc, nr, bp, tmp, ks);
-            for (size_t ic = i0; ic < i1; ic += mc) {
-                size_t mcur = fp8_gemm_min(mc, i1 - ic);
-                fp8_gemm_pack(&p->a, ic, mcur, pc, kc, mr, ap, tmp, ks);
-                for (size_t jr = 0; jr < ncur; jr += nr) {
-                    size_t cols = fp8_gemm_min(nr, ncur - jr);
-                    const float *bs = bp + jr * kc;
-                    float *ccol = p->c + jc + jr;
-                    for (size_t ir = 0; ir < mcur; ir += mr) {
-                        size_t rows = fp8_gemm_min(mr, mcur - ir);
-                        float *ct = ccol + (ic + ir) * p->ldc;
-                        if (rows == mr && cols == nr)
-                            g->ukr(kc, ap + ir * kc, bs, ct, p->ldc, p->alpha, beta);
-                        else
-                            edge_tile(g, kc, ap + ir * kc, bs, ct, p->ldc, rows, cols, p->alpha, beta);
-                    }
-                }
+    if (!p->epi) {
+        float *c = p->c;
+        for (size_t jc = j0; jc < j1; jc += nc)
+            product_block(p, bl, i0, i1, jc, fp8_gemm_min(nc, j1 - jc), c + i0 * p->ldc + jc, p->ldc, mc, bp, ap, tmp);
+        return;
+    }
+    /* With the epilogue: blocks of C small enough to stay in cache until they are stored. */
+    const size_t er = epi_rows(i1 - i0), ec = fp8_gemm_min(epi_cols(g, i1 - i0, j1 - j0), nc);
+    float *cbuf = tmp + fp8_gemm_round_up(kcmax * (g->mr > g->nr ? g->mr : g->nr), 16);
+    for (size_t ii = i0; ii < i1; ii += er) {
+        size_t ie = fp8_gemm_min(i1, ii + er);
+        for (size_t jc = j0; jc < j1; jc += ec) {
+            size_t ncur = fp8_gemm_min(ec, j1 - jc);
+            if (p->c_type == FP8_DTYPE_F32) {
+                float *c = (float *)p->c + ii * p->ldc + jc;
+                product_block(p, bl, ii, ie, jc, ncur, c, p->ldc, mc, bp, ap, tmp);
+                fp8_gemm_store(p, ii, ie, jc, jc + ncur, c, p->ldc);
+            } else {
+                if (p->beta != 0.0f) fp8_gemm_load_c(p, ii, ie, jc, jc + ncur, cbuf, ec);
+                product_block(p, bl, ii, ie, jc, ncur, cbuf, ec, mc, bp, ap, tmp);
+                fp8_gemm_store(p, ii, ie, jc, jc + ncur, cbuf, ec);
             }
         }
     }

@@ -7,8 +7,9 @@
  * set, and exact when the scale is a power of two). Rows are first decoded into a small L1-resident
  * temporary [R][kc], then the set's interleave kernel transposes them into one [kc][R] sliver, with
  * the rows past the matrix edge repeating the last real row so the micro-kernel never needs an edge
- * case in k or in its register tile (repeated rather than zero: see gemm_kernels.h). Plain float32 operands (fp8_gemm_f32a's A) are interleaved straight from the
- * caller's rows.
+ * case in k or in its register tile (repeated rather than zero: see gemm_kernels.h). Plain float32
+ * operands (fp8_gemm_weight_only's A) are interleaved straight from the caller's rows; binary16 and
+ * bfloat16 ones are widened into the same temporary first (gemm_epilogue.c).
  * Two speed-ups, neither changing a bit of the packed values:
  *   - a kernel set may provide pack_fp8, which decodes, scales and interleaves a full sliver in one
  *     pass (one call per scale segment) instead of going through the temporary; whatever it declines
@@ -52,8 +53,12 @@ void fp8_gemm_pack(const fp8_gemm_operand *op, size_t r0, size_t nrows, size_t k
     for (size_t s = 0; s * R < nrows; s++) {
         size_t rows = fp8_gemm_min(R, nrows - s * R), rs = r0 + s * R;
         float *d = dst + s * R * kc;
-        if (op->f) {
-            il(op->f + rs * op->ld + k0, op->ld, rows, kc, d, R);
+        if (op->f && op->ftype == FP8_DTYPE_F32) {
+            il((const float *)op->f + rs * op->ld + k0, op->ld, rows, kc, d, R);
+        } else if (op->f) {
+            /* binary16 / bfloat16 rows: widened into the L1 temporary, then interleaved from there. */
+            for (size_t i = 0; i < rows; i++) fp8_gemm_widen_row(op, rs + i, k0, kc, tmp + i * kc, ks);
+            il(tmp, kc, rows, kc, d, R);
         } else {
             /* Prefetch the codes of the next sliver (see the top of the file). */
             size_t nrs = rs + R, nend = fp8_gemm_min(r0 + nrows, nrs + R);

@@ -32,6 +32,8 @@
 #define FP8_GEMM_WS_MAX ((size_t)-1 / 16) /* floats: larger requests fail with FP8_ERR_SIZE_OVERFLOW */
 
 typedef struct small_task_ctx {
+    const fp8_gemm_problem *p;
+    float *cbuf;                 /* the epilogue's float32 C [m, n] (ld n) for a 16-bit C, or NULL */
     fp8_gemm_small_job job;
     fp8_gemm_small_fn fn;
     size_t n, units, ntasks, align;
@@ -50,19 +52,30 @@ static size_t claim_slot(small_task_ctx *s) {
     }
 }
 
+/* Columns [j0, j1): C widened into the epilogue's buffer when it is read, the kernel, the store. */
+static void run_cols(small_task_ctx *s, const fp8_gemm_small_job *jb, size_t j0, size_t j1) {
+    const fp8_gemm_problem *p = s->p;
+    if (s->cbuf && p->beta != 0.0f) fp8_gemm_load_c(p, 0, p->m, j0, j1, s->cbuf + j0, p->n);
+    s->fn(jb, j0, j1);
+    if (s->cbuf)
+        fp8_gemm_store(p, 0, p->m, j0, j1, s->cbuf + j0, p->n);
+    else if (p->epi)
+        fp8_gemm_store(p, 0, p->m, j0, j1, (float *)p->c + j0, p->ldc);
+}
+
 static void small_task(void *ctx, size_t t) {
     small_task_ctx *s = ctx;
     size_t u0 = t * s->units / s->ntasks, u1 = (t + 1) * s->units / s->ntasks;
     size_t j0 = u0 * s->align, j1 = fp8_gemm_min(u1 * s->align, s->n);
     if (j0 >= j1) return;
     if (!s->task_ws) {
-        s->fn(&s->job, j0, j1);
+        run_cols(s, &s->job, j0, j1);
         return;
     }
     size_t slot = claim_slot(s);
     fp8_gemm_small_job jb = s->job; /* a copy per task, with its own workspace */
     jb.task_ws = s->task_ws + slot * s->task_stride;
-    s->fn(&jb, j0, j1);
+    run_cols(s, &jb, j0, j1);
     atomic_flag_clear_explicit(&s->busy[slot], memory_order_release);
 }
 
@@ -71,8 +84,10 @@ int fp8_gemm_small_m(const fp8_gemm_problem *p) {
     const fp8_gemm_small_kernels *g = ks->gemm->small;
     const size_t m = p->m, K = p->k;
     const size_t w = g->a_width ? g->a_width(m) : 0;
-    const int own_a = !(w == 0 && p->a.f); /* A is decoded or interleaved into the workspace */
-    size_t nfl = 0, tmpfl = 0, wsfl = 0;
+    /* A is decoded, widened or interleaved into the workspace unless it is float32 rows already. */
+    const int own_a = !(w == 0 && p->a.f && p->a.ftype == FP8_DTYPE_F32);
+    const int own_c = p->epi && p->c_type != FP8_DTYPE_F32; /* the epilogue's float32 C */
+    size_t nfl = 0, tmpfl = 0, wsfl = 0, cfl = 0;
     float *buf;
     small_task_ctx s;
     fp8_gemm_small_job *jb = &s.job;
@@ -111,11 +126,18 @@ int fp8_gemm_small_m(const fp8_gemm_problem *p) {
         tmpfl = w * FP8_GEMM_PACK_K;
     }
     if (g->prepare && g->ws_floats) wsfl = g->ws_floats(jb);
-    if (nfl > FP8_GEMM_WS_MAX || wsfl > FP8_GEMM_WS_MAX) return FP8_ERR_SIZE_OVERFLOW;
-    const size_t total = fp8_gemm_round_up(nfl + tmpfl, 16) + wsfl;
+    if (own_c && fp8_mul_overflows(m, p->n, &cfl)) return FP8_ERR_SIZE_OVERFLOW;
+    if (nfl > FP8_GEMM_WS_MAX || wsfl > FP8_GEMM_WS_MAX || cfl > FP8_GEMM_WS_MAX) return FP8_ERR_SIZE_OVERFLOW;
+    const size_t total = fp8_gemm_round_up(nfl + tmpfl, 16) + fp8_gemm_round_up(wsfl, 16) + cfl;
     buf = total ? fp8_gemm_workspace_get(total) : NULL;
     if (total && !buf) return FP8_ERR_NO_MEMORY;
     float *abuf = buf, *ws = abuf + fp8_gemm_round_up(nfl + tmpfl, 16);
+    s.p = p;
+    s.cbuf = own_c ? ws + fp8_gemm_round_up(wsfl, 16) : NULL;
+    if (own_c) {
+        jb->c = s.cbuf; /* the kernels make C in float32 there (ld n); run_cols stores it */
+        jb->ldc = p->n;
+    }
 
     /* Prepare A. */
     if (!own_a) {
@@ -123,7 +145,12 @@ int fp8_gemm_small_m(const fp8_gemm_problem *p) {
         jb->lda = p->a.ld;
     } else if (w == 0) {
         const size_t lda = fp8_gemm_round_up(K, 16);
-        for (size_t i = 0; i < m; i++) fp8_gemm_decode_row(&p->a, i, 0, K, abuf + i * lda, ks->quant);
+        for (size_t i = 0; i < m; i++) {
+            if (p->a.f)
+                fp8_gemm_widen_row(&p->a, i, 0, K, abuf + i * lda, ks);
+            else
+                fp8_gemm_decode_row(&p->a, i, 0, K, abuf + i * lda, ks->quant);
+        }
         jb->a = abuf;
         jb->lda = lda;
     } else {
