@@ -4,7 +4,7 @@ import FP8
 import Glibc
 #endif
 
-// `swift run -c release bench [--quick] [--json FILE] [--only header,codec,quant,gemm]`
+// `swift run -c release bench [--quick] [--json FILE] [--only header,codec,quant,gemm,half]`
 let options = Options.parse(Array(CommandLine.arguments.dropFirst()))
 #if DEBUG
 if !options.allowDebug {
@@ -21,6 +21,7 @@ let started = now()
 if options.sections.contains("codec") { runCodecBench(options, machine: machine, records: &records) }
 if options.sections.contains("quant") { runQuantBench(options, records: &records) }
 if options.sections.contains("gemm") { runGemmBench(options, machine: machine, records: &records) }
+if options.sections.contains("half") { runHalfBench(options, machine: machine, records: &records) }
 if benchSink == 42 { print("(sink)") }  // keeps measured reductions alive
 print("\n(total bench time \(fmt(now() - started, 1)) s)")
 

@@ -146,6 +146,15 @@ typedef struct fp8_quant_kernels {
      * value is then 1, else 0. Only called when fp8_quantize_tiles_bc_ok(bc). */
     int (*quantize_tiles)(fp8_format fmt, fp8_scale_rule rule, uint32_t floor_bits, const float *x,
                           uint8_t *q, size_t n, size_t bc, float *scales);
+    /* Optional (NULL = the driver widens pieces into an L1 buffer and calls the float32 kernels):
+     * the same three operations read straight from a binary16 or bfloat16 source (t is FP8_DTYPE_F16
+     * or FP8_DTYPE_BF16), widening in registers, with the bits of the float32 kernels on the widened
+     * values (amax_bits_h returns the float32 amax_bits of the widened values). quantize_tiles_h may
+     * decline a tile width by returning -1 (nothing written). */
+    uint32_t (*amax_bits_h)(fp8_dtype t, const uint16_t *x, size_t n);
+    void (*scale_encode_h)(fp8_format fmt, fp8_dtype t, const uint16_t *x, uint8_t *q, size_t n, float inv_scale);
+    int (*quantize_tiles_h)(fp8_format fmt, fp8_scale_rule rule, uint32_t floor_bits, fp8_dtype t,
+                            const uint16_t *x, uint8_t *q, size_t n, size_t bc, float *scales);
 } fp8_quant_kernels;
 
 /* The tile widths quantize_tiles must handle: a whole number of 32-element (4-vector) groups up to

@@ -17,10 +17,12 @@
  * Non-finite input: the block's amax_bits is >= 0x7F800000; its task raises a flag and skips it.
  * Afterwards (error path only) a row-major scan finds the first bad element, and every scale and
  * code is overwritten with NaN so that nothing looks valid.
- * binary16 / bfloat16 sources (fp8_quantize): every kernel works on float32, so each row segment is
- * widened (by the set's bf16_to_f32 / f16_to_f32) into a stack buffer of at most WCHUNK floats right
- * before the kernel reads it: the source is read from memory once per pass, at half the bytes, and
- * the float32 copy never leaves L1. The codes and scales are those of the widened float32 matrix.
+ * binary16 / bfloat16 sources (fp8_quantize): a kernel set may read them directly, widening in
+ * registers (amax_bits_h, scale_encode_h, quantize_tiles_h: avx2 and avx512); otherwise each row
+ * segment is widened (by the set's bf16_to_f32 / f16_to_f32) into a stack buffer of at most WCHUNK
+ * floats right before the float32 kernel reads it, so the float32 copy never leaves L1. Either way the
+ * source is read from memory once per pass, at half the bytes, and the codes and scales are those of
+ * the widened float32 matrix.
  * Options (fp8_quant_options): the amax floor enters the scale rule (scale_rules.h); true division
  * uses the kernels' scale_encode_div; static scales replace the rule (the amax is still taken, to
  * detect NaN and Inf).
@@ -85,6 +87,7 @@ static const void *src_at(const qjob *j, size_t r, size_t c) {
 static uint32_t seg_amax(const qjob *j, size_t r, size_t c, size_t n) {
     const void *p = src_at(j, r, c);
     if (!j->widen) return j->k->amax_bits(p, n);
+    if (j->k->amax_bits_h) return j->k->amax_bits_h(j->st, p, n);
     float tmp[WCHUNK] __attribute__((aligned(64)));
     uint32_t m = 0;
     for (size_t i = 0; i < n; i += WCHUNK) {
@@ -108,6 +111,7 @@ static void seg_encode(const qjob *j, size_t r, size_t c, size_t n, float s) {
     uint8_t *q = j->q + r * j->ldq + c;
     const float inv = 1.0f / s;
     if (!j->widen) { encode_floats(j, p, q, n, s, inv); return; }
+    if (!j->true_division && j->k->scale_encode_h) { j->k->scale_encode_h(j->fmt, j->st, p, q, n, inv); return; }
     float tmp[WCHUNK] __attribute__((aligned(64)));
     for (size_t i = 0; i < n; i += WCHUNK) {
         size_t len = fp8_min_size(WCHUNK, n - i);
@@ -184,9 +188,15 @@ static void quantize_tile_row(qjob *j, size_t r, size_t bj0, size_t bj1) {
                 mark_bad(j);
             return;
         }
+        const uint16_t *x = src_at(j, r, 0);
+        if (k->quantize_tiles_h) {
+            int bad = k->quantize_tiles_h(j->fmt, j->rule, j->floor_bits, j->st, x + c0, q + c0, c1 - c0, bc,
+                                          j->scales + r * j->g.nbc + bj0);
+            if (bad > 0) mark_bad(j);
+            if (bad >= 0) return;
+        }
         float tmp[WCHUNK] __attribute__((aligned(64)));
         const size_t step = (WCHUNK / bc) * bc; /* whole tiles (bc <= 128 here) */
-        const uint16_t *x = src_at(j, r, 0);
         for (size_t c = c0; c < c1; c += step) {
             size_t len = fp8_min_size(step, c1 - c);
             j->widen(x + c, tmp, len);

@@ -185,4 +185,40 @@ FP8_AVX2 static inline __m256i load16_zx(const uint8_t *p) {
     return _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(const void *)p));
 }
 
+/* 8 bfloat16 (zero-extended into 32-bit lanes) -> 8 float32 bit patterns. */
+FP8_AVX2 static inline __m256i bf16_to_8(__m256i h) {
+    __m256i u = _mm256_slli_epi32(h, 16);
+    __m256i is_nan = _mm256_cmpgt_epi32(_mm256_and_si256(u, _mm256_set1_epi32(0x7FFFFFFF)), _mm256_set1_epi32(0x7F800000));
+    return _mm256_or_si256(u, _mm256_and_si256(is_nan, _mm256_set1_epi32(0x400000)));
+}
+
+/* 8 binary16 (zero-extended into 32-bit lanes) -> 8 float32 bit patterns. */
+FP8_AVX2 static inline __m256i f16_to_8(__m256i h) {
+    __m256i sign = _mm256_slli_epi32(_mm256_and_si256(h, _mm256_set1_epi32(0x8000)), 16);
+    __m256i mag = _mm256_and_si256(h, _mm256_set1_epi32(0x7FFF));
+    __m256i m = _mm256_and_si256(h, _mm256_set1_epi32(0x3FF));
+    /* normal: shift into place and rebias (15 -> 127) */
+    __m256i nv = _mm256_add_epi32(_mm256_slli_epi32(mag, 13), _mm256_set1_epi32(112 << 23));
+    /* Inf/NaN: all-ones exponent, payload kept, quiet bit set on a NaN */
+    __m256i is_nan = _mm256_cmpgt_epi32(mag, _mm256_set1_epi32(0x7C00));
+    __m256i iv = _mm256_or_si256(_mm256_or_si256(_mm256_set1_epi32(0x7F800000), _mm256_slli_epi32(m, 13)),
+                                 _mm256_and_si256(is_nan, _mm256_set1_epi32(0x400000)));
+    /* subnormal m * 2^-24: float(m) is exact and normal (or 0), minus 24 in the exponent when m != 0 */
+    __m256i fm = _mm256_castps_si256(_mm256_cvtepi32_ps(m));
+    __m256i m_nz = _mm256_cmpgt_epi32(m, _mm256_setzero_si256());
+    __m256i sv = _mm256_sub_epi32(fm, _mm256_and_si256(m_nz, _mm256_set1_epi32(24 << 23)));
+    __m256i is_inf_nan = _mm256_cmpgt_epi32(mag, _mm256_set1_epi32(0x7BFF));
+    __m256i is_sub = _mm256_cmpgt_epi32(_mm256_set1_epi32(0x0400), mag);
+    __m256i v = _mm256_blendv_epi8(nv, iv, is_inf_nan);
+    v = _mm256_blendv_epi8(v, sv, is_sub);
+    return _mm256_or_si256(v, sign);
+}
+
+/* 8 values of a 16-bit source type (FP8_DTYPE_BF16 or FP8_DTYPE_F16) as float32, exact (integer steps,
+ * no MXCSR dependence, no exception). */
+FP8_AVX2 static inline __m256 load8_h(const uint16_t *p, int bf16) {
+    __m256i h = _mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)(const void *)p));
+    return _mm256_castsi256_ps(bf16 ? bf16_to_8(h) : f16_to_8(h));
+}
+
 #endif /* FP8_AVX2_H */

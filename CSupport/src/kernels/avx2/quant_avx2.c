@@ -113,14 +113,16 @@ FP8_AVX2 static inline __attribute__((always_inline)) __m256i enc8_mag(fp8_forma
  * and skipping two calls per tile is what makes this faster than the driver's generic loop.
  */
 FP8_AVX2 static inline __attribute__((always_inline)) int tile_regs(fp8_format fmt, fp8_scale_rule rule,
-                                                                    uint32_t floor_bits,
-                                                                    const float *x, uint8_t *q,
+                                                                    uint32_t floor_bits, const int src,
+                                                                    const void *x, uint8_t *q,
                                                                     float *scale, const int nv) {
     const __m256i absmask = _mm256_set1_epi32(0x7FFFFFFF);
     __m256 v[16];
     __m256i m[4];
 #pragma GCC unroll 16
-    for (int i = 0; i < nv; i++) v[i] = _mm256_loadu_ps(x + 8 * i);
+    for (int i = 0; i < nv; i++)
+        v[i] = src == FP8_DTYPE_F32 ? _mm256_loadu_ps((const float *)x + 8 * i)
+                                    : load8_h((const uint16_t *)x + 8 * i, src == FP8_DTYPE_BF16);
     /* Four independent max chains, then a tree: a short dependency chain to the scale. |bits| <=
      * 0x7FFFFFFF, so the signed max is the unsigned max (as in amax_bits_avx2). */
 #pragma GCC unroll 4
@@ -167,7 +169,7 @@ FP8_AVX2 static int tile_partial(fp8_format fmt, fp8_scale_rule rule, uint32_t f
                              float *scales) {                                                      \
         int bad = 0;                                                                               \
         size_t i = 0;                                                                              \
-        for (; i + 8 * NV <= n; i += 8 * NV, scales++) bad |= tile_regs(FMT, rule, fl, x + i, q + i, scales, NV); \
+        for (; i + 8 * NV <= n; i += 8 * NV, scales++) bad |= tile_regs(FMT, rule, fl, FP8_DTYPE_F32, x + i, q + i, scales, NV); \
         if (i < n) bad |= tile_partial(FMT, rule, fl, x + i, q + i, n - i, scales);                   \
         return bad;                                                                                \
     }
@@ -179,6 +181,90 @@ DEFINE_TILES(tiles_e5m2_32, FP8_E5M2, 4)
 DEFINE_TILES(tiles_e5m2_64, FP8_E5M2, 8)
 DEFINE_TILES(tiles_e5m2_96, FP8_E5M2, 12)
 DEFINE_TILES(tiles_e5m2_128, FP8_E5M2, 16)
+
+/* ---- 16-bit sources (widened in registers: load8_h) ------------------------------------------- */
+
+/* max |value| as float32 bits: the integer max of the 16-bit magnitudes (ordered like the values),
+ * converted once. NaN/Inf give >= 0x7F800000 as for float32 input. */
+FP8_AVX2 static uint32_t amax_bits_h_avx2(fp8_dtype t, const uint16_t *x, size_t n) {
+    const __m256i absmask = _mm256_set1_epi16(0x7FFF);
+    __m256i m0 = _mm256_setzero_si256(), m1 = _mm256_setzero_si256();
+    size_t i = 0;
+    for (; i + 32 <= n; i += 32) {
+        m0 = _mm256_max_epu16(m0, _mm256_and_si256(_mm256_loadu_si256((const __m256i *)(const void *)(x + i)), absmask));
+        m1 = _mm256_max_epu16(m1, _mm256_and_si256(_mm256_loadu_si256((const __m256i *)(const void *)(x + i + 16)), absmask));
+    }
+    m0 = _mm256_max_epu16(m0, m1);
+    __m128i h = _mm_max_epu16(_mm256_castsi256_si128(m0), _mm256_extracti128_si256(m0, 1));
+    h = _mm_max_epu16(h, _mm_shuffle_epi32(h, 0x4E));
+    h = _mm_max_epu16(h, _mm_shuffle_epi32(h, 0xB1));
+    h = _mm_max_epu16(h, _mm_srli_epi32(h, 16));
+    uint16_t m = (uint16_t)_mm_cvtsi128_si32(h);
+    for (; i < n; i++) m = (uint16_t)(x[i] & 0x7FFF) > m ? (uint16_t)(x[i] & 0x7FFF) : m;
+    return t == FP8_DTYPE_BF16 ? (uint32_t)m << 16 : fp8_f16_to_f32_1(m);
+}
+
+#define DEFINE_SCALE_ENCODE_H(NAME, ENC8, FMT)                                                     \
+    FP8_AVX2 static void NAME(int bf, const uint16_t *x, uint8_t *q, size_t n, float inv_scale) {  \
+        const __m256 s = _mm256_set1_ps(inv_scale);                                                \
+        size_t i = 0;                                                                              \
+        for (; i + 32 <= n; i += 32) {                                                             \
+            __m256i c0 = ENC8(_mm256_castps_si256(_mm256_mul_ps(load8_h(x + i, bf), s)), 1);          \
+            __m256i c1 = ENC8(_mm256_castps_si256(_mm256_mul_ps(load8_h(x + i + 8, bf), s)), 1);      \
+            __m256i c2 = ENC8(_mm256_castps_si256(_mm256_mul_ps(load8_h(x + i + 16, bf), s)), 1);     \
+            __m256i c3 = ENC8(_mm256_castps_si256(_mm256_mul_ps(load8_h(x + i + 24, bf), s)), 1);     \
+            _mm256_storeu_si256((__m256i *)(void *)(q + i), pack32(c0, c1, c2, c3));               \
+        }                                                                                          \
+        for (; i < n; i++) {                                                                       \
+            float v = fp8_f32_from_bits(bf ? fp8_bf16_to_f32_1(x[i]) : fp8_f16_to_f32_1(x[i]));    \
+            q[i] = fp8_encode1(FMT, v * inv_scale, 1);                                             \
+        }                                                                                          \
+    }
+DEFINE_SCALE_ENCODE_H(scale_encode_h_e4m3, enc8_e4m3, FP8_E4M3)
+DEFINE_SCALE_ENCODE_H(scale_encode_h_e5m2, enc8_e5m2, FP8_E5M2)
+
+static void scale_encode_h_avx2(fp8_format fmt, fp8_dtype t, const uint16_t *x, uint8_t *q, size_t n, float inv) {
+    (fmt == FP8_E4M3 ? scale_encode_h_e4m3 : scale_encode_h_e5m2)(t == FP8_DTYPE_BF16, x, q, n, inv);
+}
+
+/* Full tiles from registers as for float32 (tile_regs with a 16-bit load); a partial last tile
+ * through the two kernels above. */
+#define DEFINE_TILES_H(NAME, FMT, NV, SRC)                                                         \
+    FP8_AVX2 static int NAME(fp8_scale_rule rule, uint32_t fl, const uint16_t *x, uint8_t *q, size_t n, \
+                             float *scales) {                                                      \
+        int bad = 0;                                                                               \
+        size_t i = 0;                                                                              \
+        for (; i + 8 * NV <= n; i += 8 * NV, scales++) bad |= tile_regs(FMT, rule, fl, SRC, x + i, q + i, scales, NV); \
+        if (i < n) {                                                                               \
+            uint32_t amax = amax_bits_h_avx2(SRC, x + i, n - i);                                   \
+            if (amax >= 0x7F800000u) return 1;                                                     \
+            float s = fp8_rule_scale(FMT, rule, amax, fl);                                         \
+            *scales = s;                                                                           \
+            scale_encode_h_avx2(FMT, SRC, x + i, q + i, n - i, 1.0f / s);                          \
+        }                                                                                          \
+        return bad;                                                                                \
+    }
+DEFINE_TILES_H(tiles_h_e4m3_bf16_128, FP8_E4M3, 16, FP8_DTYPE_BF16)
+DEFINE_TILES_H(tiles_h_e4m3_f16_128, FP8_E4M3, 16, FP8_DTYPE_F16)
+DEFINE_TILES_H(tiles_h_e5m2_bf16_128, FP8_E5M2, 16, FP8_DTYPE_BF16)
+DEFINE_TILES_H(tiles_h_e5m2_f16_128, FP8_E5M2, 16, FP8_DTYPE_F16)
+DEFINE_TILES_H(tiles_h_e4m3_bf16_32, FP8_E4M3, 4, FP8_DTYPE_BF16)
+DEFINE_TILES_H(tiles_h_e4m3_f16_32, FP8_E4M3, 4, FP8_DTYPE_F16)
+DEFINE_TILES_H(tiles_h_e5m2_bf16_32, FP8_E5M2, 4, FP8_DTYPE_BF16)
+DEFINE_TILES_H(tiles_h_e5m2_f16_32, FP8_E5M2, 4, FP8_DTYPE_F16)
+
+/* fp8_quant_kernels.quantize_tiles_h: the DeepSeek 1 x 128 and MX 1 x 32 widths; other widths
+ * return -1 and the driver widens into L1 and calls quantize_tiles instead. */
+static int quantize_tiles_h_avx2(fp8_format fmt, fp8_scale_rule rule, uint32_t floor_bits, fp8_dtype t,
+                                 const uint16_t *x, uint8_t *q, size_t n, size_t bc, float *scales) {
+    typedef int (*tiles_fn)(fp8_scale_rule, uint32_t, const uint16_t *, uint8_t *, size_t, float *);
+    /* [bc == 128][fmt][bf16] */
+    static const tiles_fn tab[2][2][2] = {
+        {{tiles_h_e4m3_f16_32, tiles_h_e4m3_bf16_32}, {tiles_h_e5m2_f16_32, tiles_h_e5m2_bf16_32}},
+        {{tiles_h_e4m3_f16_128, tiles_h_e4m3_bf16_128}, {tiles_h_e5m2_f16_128, tiles_h_e5m2_bf16_128}}};
+    if (bc != 32 && bc != 128) return -1;
+    return tab[bc == 128][fmt == FP8_E5M2][t == FP8_DTYPE_BF16](rule, floor_bits, x, q, n, scales);
+}
 
 /* fp8_quant_kernels.quantize_tiles: bc is 32, 64, 96 or 128 (fp8_quantize_tiles_bc_ok). A tile with
  * NaN/Inf is skipped and reported; the driver then overwrites every scale and code with NaN. */
@@ -195,6 +281,7 @@ static int fp_env_ok_avx2(void) { return (_mm_getcsr() & 0x6000) == 0; }
 
 const fp8_quant_kernels fp8_quant_avx2 = {amax_bits_avx2, scale_encode_avx2, scale_encode_div_avx2,
                                          scale_decode_avx2, fp_env_ok_avx2,
-                                         quantize_tiles_avx2};
+                                         quantize_tiles_avx2, amax_bits_h_avx2, scale_encode_h_avx2,
+                                         quantize_tiles_h_avx2};
 
 #endif /* FP8_HAVE_X86 */

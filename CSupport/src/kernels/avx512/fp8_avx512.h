@@ -249,4 +249,32 @@ FP8_AVX512 static FP8_AVX512_INLINE void tr16x16(__m512 r[16]) {
     }
 }
 
+/* bfloat16 / binary16 (zero-extended into 32-bit lanes) -> float32 bits, exact, integer steps only. */
+FP8_AVX512 static FP8_AVX512_INLINE __m512i bf16_to_16(__m512i h) {
+    __m512i u = _mm512_slli_epi32(h, 16);
+    __mmask16 is_nan = _mm512_cmpgt_epu32_mask(_mm512_and_si512(u, _mm512_set1_epi32(0x7FFFFFFF)), _mm512_set1_epi32(0x7F800000));
+    return _mm512_mask_or_epi32(u, is_nan, u, _mm512_set1_epi32(0x400000));
+}
+
+FP8_AVX512 static FP8_AVX512_INLINE __m512i f16_to_16(__m512i h) {
+    __m512i sign = _mm512_slli_epi32(_mm512_and_si512(h, _mm512_set1_epi32(0x8000)), 16);
+    __m512i mag = _mm512_and_si512(h, _mm512_set1_epi32(0x7FFF));
+    __m512i m = _mm512_and_si512(h, _mm512_set1_epi32(0x3FF));
+    __m512i v = _mm512_add_epi32(_mm512_slli_epi32(mag, 13), _mm512_set1_epi32(112 << 23));
+    __m512i iv = _mm512_or_si512(_mm512_set1_epi32(0x7F800000), _mm512_slli_epi32(m, 13));
+    iv = _mm512_mask_or_epi32(iv, _mm512_cmpgt_epu32_mask(mag, _mm512_set1_epi32(0x7C00)), iv, _mm512_set1_epi32(0x400000));
+    v = _mm512_mask_mov_epi32(v, _mm512_cmpge_epu32_mask(mag, _mm512_set1_epi32(0x7C00)), iv);
+    /* subnormal m * 2^-24: float(m) is exact, minus 24 in the exponent when m != 0 */
+    __m512i fm = _mm512_castps_si512(_mm512_cvtepi32_ps(m));
+    __m512i sv = _mm512_mask_sub_epi32(fm, _mm512_test_epi32_mask(m, m), fm, _mm512_set1_epi32(24 << 23));
+    v = _mm512_mask_mov_epi32(v, _mm512_cmplt_epu32_mask(mag, _mm512_set1_epi32(0x0400)), sv);
+    return _mm512_or_si512(v, sign);
+}
+
+/* 16 values of a 16-bit source type (masked: lanes outside k are 0) as float32. */
+FP8_AVX512 static FP8_AVX512_INLINE __m512 load16_h(const uint16_t *p, __mmask16 k, int bf16) {
+    __m512i h = _mm512_cvtepu16_epi32(_mm256_maskz_loadu_epi16(k, p));
+    return _mm512_castsi512_ps(bf16 ? bf16_to_16(h) : f16_to_16(h));
+}
+
 #endif /* FP8_AVX512_H */

@@ -51,26 +51,7 @@ FP8_AVX512 static FP8_AVX512_INLINE __m512i f16_16(__m512i u) {
     return _mm512_or_si512(code, sign);
 }
 
-FP8_AVX512 static FP8_AVX512_INLINE __m512i bf16_to_16(__m512i h) {
-    __m512i u = _mm512_slli_epi32(h, 16);
-    __mmask16 is_nan = _mm512_cmpgt_epu32_mask(_mm512_and_si512(u, _mm512_set1_epi32(0x7FFFFFFF)), _mm512_set1_epi32(0x7F800000));
-    return _mm512_mask_or_epi32(u, is_nan, u, _mm512_set1_epi32(0x400000));
-}
-
-FP8_AVX512 static FP8_AVX512_INLINE __m512i f16_to_16(__m512i h) {
-    __m512i sign = _mm512_slli_epi32(_mm512_and_si512(h, _mm512_set1_epi32(0x8000)), 16);
-    __m512i mag = _mm512_and_si512(h, _mm512_set1_epi32(0x7FFF));
-    __m512i m = _mm512_and_si512(h, _mm512_set1_epi32(0x3FF));
-    __m512i v = _mm512_add_epi32(_mm512_slli_epi32(mag, 13), _mm512_set1_epi32(112 << 23));
-    __m512i iv = _mm512_or_si512(_mm512_set1_epi32(0x7F800000), _mm512_slli_epi32(m, 13));
-    iv = _mm512_mask_or_epi32(iv, _mm512_cmpgt_epu32_mask(mag, _mm512_set1_epi32(0x7C00)), iv, _mm512_set1_epi32(0x400000));
-    v = _mm512_mask_mov_epi32(v, _mm512_cmpge_epu32_mask(mag, _mm512_set1_epi32(0x7C00)), iv);
-    /* subnormal m * 2^-24: float(m) is exact, minus 24 in the exponent when m != 0 */
-    __m512i fm = _mm512_castps_si512(_mm512_cvtepi32_ps(m));
-    __m512i sv = _mm512_mask_sub_epi32(fm, _mm512_test_epi32_mask(m, m), fm, _mm512_set1_epi32(24 << 23));
-    v = _mm512_mask_mov_epi32(v, _mm512_cmplt_epu32_mask(mag, _mm512_set1_epi32(0x0400)), sv);
-    return _mm512_or_si512(v, sign);
-}
+/* bf16_to_16 and f16_to_16 (16-bit -> float32 bits) are in fp8_avx512.h: quant_avx512.c uses them too. */
 
 FP8_AVX512 void fp8_bf16_from_f32_avx512(const float *src, uint16_t *dst, size_t n) {
     for (size_t i = 0; i < n; i += 16) {

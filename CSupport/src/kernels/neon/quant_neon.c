@@ -96,6 +96,6 @@ static void scale_decode_neon(fp8_format fmt, const uint8_t *q, float *x, size_t
 }
 
 const fp8_quant_kernels fp8_quant_neon = {amax_bits_neon, scale_encode_neon, scale_encode_div_neon,
-                                         scale_decode_neon, NULL, NULL};
+                                         scale_decode_neon, NULL, NULL, NULL, NULL, NULL};
 
 #endif /* FP8_HAVE_NEON */

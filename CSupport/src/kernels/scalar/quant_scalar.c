@@ -24,4 +24,4 @@ static void scale_decode_scalar(fp8_format fmt, const uint8_t *q, float *x, size
 }
 
 const fp8_quant_kernels fp8_quant_scalar = {amax_bits_scalar, scale_encode_scalar, scale_encode_div_scalar,
-                                           scale_decode_scalar, NULL, NULL};
+                                           scale_decode_scalar, NULL, NULL, NULL, NULL, NULL};
