@@ -327,6 +327,7 @@ int main(int argc, char **argv) {
     }
 
     int ran = 0, ran_simd = 0;
+    char ran_names[64] = "";
     for (size_t k = 0; k < sizeof g_kernel_sets / sizeof g_kernel_sets[0]; k++) {
         const char *set = g_kernel_sets[k];
         if (!fp8_kernels_supported(set)) continue;
@@ -336,6 +337,7 @@ int main(int argc, char **argv) {
             continue;
         }
         ran++;
+        snprintf(ran_names + strlen(ran_names), sizeof ran_names - strlen(ran_names), "%s%s", ran > 1 ? " " : "", set);
         ran_simd += strcmp(set, "scalar") != 0;
         for (uint32_t i = 0; i < g_nsets; i++) {
             const ref_set *s = &g_sets[i];
@@ -355,8 +357,8 @@ int main(int argc, char **argv) {
     }
     fp8_set_kernels(NULL);
 
-    printf("fp8_quantize vs the reference quantizers (%u data sets, %d kernel sets), mismatches / compared:\n",
-           g_nsets, ran);
+    printf("fp8_quantize vs the reference quantizers (%u data sets; kernel sets: %s), mismatches / compared:\n",
+           g_nsets, ran_names);
     for (uint32_t m = 0; m < g_nmodes; m++) {
         const ref_mode *md = &g_modes[m];
         printf("  %-26s %3ux%-3u %s %-10s codes %llu/%llu, scales %llu/%llu; static scales: codes %llu/%llu, "
@@ -374,5 +376,16 @@ int main(int argc, char **argv) {
         g_fail = 1;
     }
     printf("quant_reference_check: %s\n", g_fail ? "FAILED" : "all equal");
+    free(q);
+    free(sc);
+    for (uint32_t i = 0; i < g_nsets; i++) {
+        free(g_sets[i].x);
+        free(g_sets[i].x32);
+        for (uint32_t m = 0; m < g_nmodes; m++) {
+            free(g_sets[i].codes[m]);
+            free(g_sets[i].scales[m]);
+        }
+    }
+    free((void *)g_buf);
     return g_fail;
 }
