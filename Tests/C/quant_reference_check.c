@@ -207,13 +207,13 @@ static int load(const char *path) {
 
 /* ------------------------------------------------------------------------------------------------ */
 
-static void report(const char *set, const ref_set *s, const ref_mode *m, const char *variant, const char *what,
-                   size_t r, size_t c, uint32_t expect, uint32_t got) {
+static void report(const char *set, const ref_set *s, const ref_mode *m, const char *variant, int st,
+                   const char *what, size_t r, size_t c, uint32_t expect, uint32_t got) {
     if (g_reported++ >= 20) return;
     const size_t k = r * s->cols + c;
     const float x = s->x32[k];
-    fprintf(stderr, "  MISMATCH [%s] %s %s (%s): %s at (%zu, %zu): expected 0x%X, got 0x%X; x = %a (%.9g), "
-            "reference scale %a\n", set, s->name, m->name, variant, what, r, c, expect, got, (double)x, (double)x,
+    fprintf(stderr, "  MISMATCH [%s] %s %s (%s%s): %s at (%zu, %zu): expected 0x%X, got 0x%X; x = %a (%.9g), "
+            "reference scale %a\n", set, s->name, m->name, variant, st ? ", static scales" : "", what, r, c, expect, got, (double)x, (double)x,
             (double)s->scales[m - g_modes][(r / m->br) * ((s->cols + m->bc - 1) / m->bc) + c / m->bc]);
 }
 
@@ -247,7 +247,7 @@ static void run_case(const char *set, const ref_set *s, uint32_t mi, fp8_dtype d
             const uint8_t e = s->codes[mi][r * cols + c], g = q[r * ldq + c];
             if (e != g) {
                 bad[0]++;
-                report(set, s, m, variant, "code", r, c, e, g);
+                report(set, s, m, variant, use_static, "code", r, c, e, g);
             }
         }
         for (size_t c = cols; c < ldq; c++)
@@ -262,7 +262,7 @@ static void run_case(const char *set, const ref_set *s, uint32_t mi, fp8_dtype d
         const uint32_t e = bits_of(s->scales[mi][b]), g = bits_of(sc[b]);
         if (e != g) {
             bad[1]++;
-            report(set, s, m, variant, "scale", (b / nbc) * m->br, (b % nbc) * m->bc, e, g);
+            report(set, s, m, variant, use_static, "scale", (b / nbc) * m->br, (b % nbc) * m->bc, e, g);
         }
     }
 }
