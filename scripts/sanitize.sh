@@ -5,8 +5,8 @@
 #  - ThreadSanitizer: threads_test (concurrent callers while the thread count changes and the pool is
 #    released) and fork_test (fork while another thread is inside the pool);
 #  - AddressSanitizer + UndefinedBehaviorSanitizer (aborting on the first report): bad_input_test,
-#    threads_test, fork_test and example, with every kernel set this machine supports, and half_test
-#    (bf16/f16 conversions, all sets, without its 2^32 sweep);
+#    threads_test, fork_test and example, with every kernel set this machine supports, half_test
+#    (bf16/f16 conversions, all sets, without its 2^32 sweep) and quant_reference_check (all sets);
 #  - valgrind, when installed: threads_test must end with no leak of any kind, in particular no
 #    "possibly lost" pool thread (it calls fp8_release_threads at the end).
 # clang: $CLANG, else the one next to `swift` (the toolchain's has every sanitizer runtime), else
@@ -77,6 +77,12 @@ done
 "$CLANG" $flags -D_GNU_SOURCE $asan Tests/C/half_test.c "$out/asan/libfp8.a" -lpthread -lm -o "$out/asan_half_test" \
     2> >(grep -v 'Cannot export local symbol' >&2)
 "$out/asan_half_test" quick
+# fp8_quantize from f32/f16/bf16 with strided rows and every option against the reference quantizers
+# (switches through every supported set itself).
+# shellcheck disable=SC2086
+"$CLANG" $flags $asan Tests/C/quant_reference_check.c "$out/asan/libfp8.a" -lpthread -lm -o "$out/asan_quant_reference_check" \
+    2> >(grep -v 'Cannot export local symbol' >&2)
+"$out/asan_quant_reference_check"
 
 if command -v valgrind >/dev/null; then
     echo "sanitize: valgrind (no leaks, no possibly lost thread)"

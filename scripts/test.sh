@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: Apache-2.0
 # The test command: installs what it needs, builds the C target on its own with cc, checks its
 # packaging (exported symbols, the documented builds, make install + pkg-config), runs the C example
-# and the C tests against it (under sanitizers too when CI=true), then runs every Swift test in
-# release mode (the exhaustive 2^32 codec check needs optimised C; it takes about a minute).
+# and the C tests against it (under sanitizers too when CI=true; among them the bit-exact check against
+# DeepGEMM's and DeepSeek-V3's reference quantizers), then runs every Swift test in release mode (the
+# exhaustive 2^32 codec check needs optimised C; it takes about a minute).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh
@@ -42,6 +43,11 @@ cc -std=c11 -O2 -Wall -Wextra -Werror -ICSupport/include Tests/C/bad_inputs.c -L
 # bf16/f16, every environment (rounding modes, FTZ/DAZ, traps), ml_dtypes/numpy vectors; every set.
 cc -std=c11 -O2 -Wall -Wextra -Werror -D_GNU_SOURCE -ICSupport/include Tests/C/half_test.c -L.build/c -lfp8 -lm -Wl,-rpath,"$PWD/.build/c" -o .build/c/half_test
 .build/c/half_test
+# Reference quantizers: fp8_quantize with amax_floor = 1e-4 (and true_division, UE8M0 scales) equals,
+# bit for bit, DeepGEMM's per_token/per_block_cast_to_fp8 and DeepSeek-V3's act_quant as re-implemented
+# by scripts/gen_quant_reference.py (fixture Tests/C/vectors/quant_reference.bin); every kernel set.
+cc -std=c11 -O2 -Wall -Wextra -Werror -ICSupport/include Tests/C/quant_reference_check.c -L.build/c -lfp8 -lm -Wl,-rpath,"$PWD/.build/c" -o .build/c/quant_reference_check
+.build/c/quant_reference_check
 # The bench tells the truth about its peer: started with OpenBLAS forced onto its SSE3 core, it must
 # re-execute itself onto the core this CPU supports and say so in its header.
 swift build -c release --product bench >/dev/null
