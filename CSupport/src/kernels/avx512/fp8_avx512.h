@@ -271,10 +271,11 @@ FP8_AVX512 static FP8_AVX512_INLINE __m512i f16_to_16(__m512i h) {
     return _mm512_or_si512(v, sign);
 }
 
-/* 16 values of a 16-bit source type (masked: lanes outside k are 0) as float32. */
+/* 16 values of a 16-bit source type (masked: lanes outside k are 0) as float32 for the quantizer; a
+ * bfloat16 NaN is not quieted (the quantizer only detects NaN, it never encodes one). */
 FP8_AVX512 static FP8_AVX512_INLINE __m512 load16_h(const uint16_t *p, __mmask16 k, int bf16) {
     __m512i h = _mm512_cvtepu16_epi32(_mm256_maskz_loadu_epi16(k, p));
-    return _mm512_castsi512_ps(bf16 ? bf16_to_16(h) : f16_to_16(h));
+    return _mm512_castsi512_ps(bf16 ? _mm512_slli_epi32(h, 16) : f16_to_16(h));
 }
 
 #endif /* FP8_AVX512_H */
