@@ -7,6 +7,8 @@ let package = Package(
     products: [
         // MARK: - Public API
         .library(name: "FP8", targets: ["FP8"]),
+        // The BFloat16 type on its own, without the FP8 kernels (FP8 re-exports it).
+        .library(name: "BFloat16Module", targets: ["BFloat16Module"]),
     ],
     dependencies: [
         // Documentation only: `swift package generate-documentation --target FP8` (scripts/docs.sh).
@@ -16,7 +18,9 @@ let package = Package(
     targets: [
         // MARK: - Library
         // The Swift API: Float8E4M3 / Float8E5M2, bulk conversions, QuantizedMatrix, matmul.
-        .target(name: "FP8", dependencies: ["CFP8"], path: "Sources/FP8"),
+        .target(name: "FP8", dependencies: ["CFP8", "BFloat16Module"], path: "Sources/FP8"),
+        // A correctly rounded Swift BFloat16 (BinaryFloatingPoint), pure Swift, no dependencies.
+        .target(name: "BFloat16Module", path: "Sources/BFloat16Module"),
         // The C core, usable from C on its own (one public header: CSupport/include/fp8.h).
         // SIMD is enabled per function and chosen at run time (no unsafe build flags), so the package can be
         // a dependency.
@@ -57,5 +61,6 @@ let package = Package(
             dependencies: ["FP8", "CFP8", "FP8TestSupport", "COpenBLAS"],
             path: "Tests/FP8Tests"
         ),
+        .testTarget(name: "BFloat16Tests", dependencies: ["BFloat16Module"], path: "Tests/BFloat16Tests"),
     ]
 )
