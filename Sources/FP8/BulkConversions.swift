@@ -109,3 +109,75 @@ extension Array where Element == Float8E5M2 {
     /// Encodes floats to E5M2, round to nearest even, non-saturating.
     public init(_ source: [Float]) { self = Float8E5M2.encode(source) }
 }
+
+// MARK: - Float16 and BFloat16
+
+extension FP8Scalar {
+    /// Encodes `Float16` or ``BFloat16`` values into FP8, rounding each once from its value (exact in
+    /// float32); vectorised in the C core (`fp8_encode`), the same codes as encoding the `Float` widening.
+    /// - Parameter saturating: as for `[Float]` (default `false`: OCP non-saturating).
+    @_disfavoredOverload
+    public static func encode<T: FP8DTypeElement>(_ source: [T], saturating: Bool = false) -> [Self] {
+        source.withUnsafeBufferPointer { src in
+            [Self](unsafeUninitializedCapacity: src.count) { dst, count in
+                if let s = src.baseAddress, let d = dst.baseAddress {
+                    let st = d.withMemoryRebound(to: UInt8.self, capacity: src.count) { d8 in
+                        fp8_encode(format.cValue, T.fp8DType.cValue, UnsafeRawPointer(s), d8, src.count, saturating ? 1 : 0)
+                    }
+                    precondition(st == 0, "fp8_encode of a valid array failed: \(st)")
+                }
+                count = src.count
+            }
+        }
+    }
+
+    /// Decodes FP8 codes into `Float`, `Float16` or ``BFloat16``: exact, since every E4M3 and E5M2 value
+    /// is a binary16 and a bfloat16 value (NaN codes give NaN; E5M2 infinities give infinities).
+    public static func decode<T: FP8DTypeElement>(_ source: [Self], as type: T.Type) -> [T] {
+        source.withUnsafeBufferPointer { src in
+            [T](unsafeUninitializedCapacity: src.count) { dst, count in
+                if let s = src.baseAddress, let d = dst.baseAddress {
+                    let st = s.withMemoryRebound(to: UInt8.self, capacity: src.count) { s8 in
+                        fp8_decode(format.cValue, s8, T.fp8DType.cValue, UnsafeMutableRawPointer(d), src.count)
+                    }
+                    precondition(st == 0, "fp8_decode of a valid array failed: \(st)")
+                }
+                count = src.count
+            }
+        }
+    }
+}
+
+extension Array where Element == BFloat16 {
+    /// The exact bfloat16 values of FP8 codes.
+    public init(_ source: [Float8E4M3]) { self = Float8E4M3.decode(source, as: BFloat16.self) }
+    /// The exact bfloat16 values of FP8 codes.
+    public init(_ source: [Float8E5M2]) { self = Float8E5M2.decode(source, as: BFloat16.self) }
+
+    /// `Float` values rounded once to nearest even (`fp8_bf16_from_f32`, vectorised): NaN stays a
+    /// quiet NaN with its sign, overflow gives ±infinity.
+    public init(_ source: [Float]) {
+        self = source.withUnsafeBufferPointer { src in
+            [BFloat16](unsafeUninitializedCapacity: src.count) { dst, count in
+                if let s = src.baseAddress, let d = dst.baseAddress {
+                    _ = d.withMemoryRebound(to: UInt16.self, capacity: src.count) { fp8_bf16_from_f32(s, $0, src.count) }
+                }
+                count = src.count
+            }
+        }
+    }
+}
+
+extension Array where Element == Float {
+    /// The exact `Float` values of bfloat16 values (`fp8_bf16_to_f32`, vectorised).
+    public init(_ source: [BFloat16]) {
+        self = source.withUnsafeBufferPointer { src in
+            [Float](unsafeUninitializedCapacity: src.count) { dst, count in
+                if let s = src.baseAddress, let d = dst.baseAddress {
+                    _ = s.withMemoryRebound(to: UInt16.self, capacity: src.count) { fp8_bf16_to_f32($0, d, src.count) }
+                }
+                count = src.count
+            }
+        }
+    }
+}

@@ -108,12 +108,8 @@ public struct QuantizedMatrix: Sendable, Equatable, CustomStringConvertible {
     ///   accepted (`.tile(Int.max)` means one block per row; see ``clippedBlockSize(_:dimension:)``).
     public init(quantizing values: [Float], rows: Int, cols: Int, format: FP8Format = .e4m3,
                 granularity: Granularity, rule: ScaleRule? = nil) throws {
-        guard rows >= 0, cols >= 0 else { throw FP8Error.badShape("negative dimension \(rows) x \(cols)") }
-        let (count, o) = rows.multipliedReportingOverflow(by: cols)
-        guard !o else { throw FP8Error.sizeOverflow }
-        guard values.count == count else { throw FP8Error.sizeMismatch(expected: count, actual: values.count) }
-        try self.init(quantizing: values.withUnsafeBufferPointer { $0 }, rows: rows, cols: cols, ld: cols,
-                      format: format, granularity: granularity, rule: rule, copy: values)
+        try self.init(quantizing: values, rows: rows, cols: cols, format: format, granularity: granularity,
+                      options: QuantizationOptions(rule: rule))
     }
 
     /// Quantizes a row-major `rows x cols` matrix read from `buffer` with leading dimension `ld`
@@ -123,42 +119,85 @@ public struct QuantizedMatrix: Sendable, Equatable, CustomStringConvertible {
     ///   ``FP8Error/sizeMismatch(expected:actual:)`` if `buffer` is shorter.
     public init(quantizing buffer: UnsafeBufferPointer<Float>, rows: Int, cols: Int, ld: Int? = nil,
                 format: FP8Format = .e4m3, granularity: Granularity, rule: ScaleRule? = nil) throws {
-        try self.init(quantizing: buffer, rows: rows, cols: cols, ld: ld ?? cols, format: format,
-                      granularity: granularity, rule: rule, copy: nil)
+        try self.init(quantizing: buffer, rows: rows, cols: cols, ld: ld, format: format, granularity: granularity,
+                      options: QuantizationOptions(rule: rule))
     }
 
-    private init(quantizing buffer: UnsafeBufferPointer<Float>, rows: Int, cols: Int, ld: Int,
-                 format: FP8Format, granularity: Granularity, rule: ScaleRule?, copy keepAlive: [Float]?) throws {
+    /// Quantizes a row-major `rows x cols` matrix of `Float`, `Float16` or ``BFloat16`` with `options`
+    /// (see ``QuantizationOptions``; e.g. ``QuantizationOptions/deepGEMM`` with `.tile(128)` gives
+    /// DeepGEMM's `per_token_cast_to_fp8` bit for bit). A `Float16` or `BFloat16` matrix gives exactly
+    /// the codes and scales of its `Float` widening; the C core reads the 16-bit elements directly
+    /// (half the memory traffic, no conversion pass).
+    /// - Throws: as the `[Float]` initialiser, plus ``FP8Error/badArgument(_:)`` for an `amaxFloor`
+    ///   that is negative or not finite, ``FP8Error/sizeMismatch(expected:actual:)`` if
+    ///   `options.staticScales` does not hold one scale per block, and ``FP8Error/badScale(_:)`` if a
+    ///   static scale is not finite, positive and normal.
+    public init<T: FP8DTypeElement>(quantizing values: [T], rows: Int, cols: Int, format: FP8Format = .e4m3,
+                                    granularity: Granularity, options: QuantizationOptions) throws {
+        guard rows >= 0, cols >= 0 else { throw FP8Error.badShape("negative dimension \(rows) x \(cols)") }
+        let (count, o) = rows.multipliedReportingOverflow(by: cols)
+        guard !o else { throw FP8Error.sizeOverflow }
+        guard values.count == count else { throw FP8Error.sizeMismatch(expected: count, actual: values.count) }
+        let buf = values.withUnsafeBufferPointer { $0 }  // kept alive by keepAlive below
+        try self.init(raw: UnsafeRawPointer(buf.baseAddress), count: buf.count, dtype: T.fp8DType, rows: rows,
+                      cols: cols, ld: cols, format: format, granularity: granularity, options: options,
+                      keepAlive: values)
+    }
+
+    /// Quantizes a row-major `rows x cols` matrix of `Float`, `Float16` or ``BFloat16`` read from
+    /// `buffer` with leading dimension `ld` (default `cols`), with `options`.
+    /// - Throws: as the array form; ``FP8Error/badShape(_:)`` if `ld < cols`;
+    ///   ``FP8Error/sizeMismatch(expected:actual:)`` if `buffer` holds fewer than `(rows - 1) * ld + cols`.
+    public init<T: FP8DTypeElement>(quantizing buffer: UnsafeBufferPointer<T>, rows: Int, cols: Int, ld: Int? = nil,
+                                    format: FP8Format = .e4m3, granularity: Granularity,
+                                    options: QuantizationOptions) throws {
+        try self.init(raw: UnsafeRawPointer(buffer.baseAddress), count: buffer.count, dtype: T.fp8DType, rows: rows,
+                      cols: cols, ld: ld ?? cols, format: format, granularity: granularity, options: options,
+                      keepAlive: nil)
+    }
+
+    private init(raw: UnsafeRawPointer?, count: Int, dtype: FP8DType, rows: Int, cols: Int, ld: Int,
+                 format: FP8Format, granularity: Granularity, options: QuantizationOptions, keepAlive: Any?) throws {
+        defer { withExtendedLifetime(keepAlive) {} }
         guard rows >= 0, cols >= 0 else { throw FP8Error.badShape("negative dimension \(rows) x \(cols)") }
         guard ld >= cols else { throw FP8Error.badShape("leading dimension \(ld) < cols \(cols)") }
         let shape = granularity.blockShape(rows: rows, cols: cols)
         guard shape.rows > 0, shape.cols > 0 else {
             throw FP8Error.badShape("block shape \(shape.rows) x \(shape.cols) must be positive")
         }
+        guard options.amaxFloor >= 0, options.amaxFloor.isFinite else {
+            throw FP8Error.badArgument("amaxFloor \(options.amaxFloor) must be finite and >= 0")
+        }
         let br = Self.clippedBlockSize(shape.rows, dimension: rows)
         let bc = Self.clippedBlockSize(shape.cols, dimension: cols)
         if rows > 0 && cols > 0 {
             let needed = (rows - 1).multipliedReportingOverflow(by: ld)
             guard !needed.overflow, needed.partialValue <= Int.max - cols else { throw FP8Error.sizeOverflow }
-            guard buffer.count >= needed.partialValue + cols else {
-                throw FP8Error.sizeMismatch(expected: needed.partialValue + cols, actual: buffer.count)
+            guard count >= needed.partialValue + cols else {
+                throw FP8Error.sizeMismatch(expected: needed.partialValue + cols, actual: count)
             }
         }
-        let rule = rule ?? (granularity == .mx ? .mx : .amax)
+        let rule = options.rule ?? (granularity == .mx ? .mx : .amax)
         let sRows = ceilDiv(rows, br), sCols = ceilDiv(cols, bc)  // product <= rows * cols (checked) or 0
+        if let st = options.staticScales, st.count != sRows * sCols {
+            throw FP8Error.sizeMismatch(expected: sRows * sCols, actual: st.count)
+        }
         var badRow = 0, badCol = 0
         var status: Int32 = 0
         var scales = [Float](repeating: 0, count: sRows * sCols)
         let codes = [UInt8](unsafeUninitializedCapacity: rows * cols) { q, qCount in
             status = scales.withUnsafeMutableBufferPointer { s in
-                fp8_quantize_f32_ex(format.cValue, buffer.baseAddress, rows, cols, ld, br, bc,
-                                    rule.cValue, q.baseAddress, Swift.max(cols, 1), s.baseAddress, &badRow, &badCol)
+                withStaticScales(options.staticScales) { st in
+                    var opt = fp8_quant_options(rule: rule.cValue, amax_floor: options.amaxFloor,
+                                                true_division: options.trueDivision ? 1 : 0, static_scales: st)
+                    return fp8_quantize_ex(format.cValue, dtype.cValue, raw, rows, cols, ld, br, bc, &opt,
+                                           q.baseAddress, Swift.max(cols, 1), s.baseAddress, &badRow, &badCol)
+                }
             }
             qCount = status == 0 ? rows * cols : 0
         }
-        withExtendedLifetime(keepAlive) {}
         if status == FP8_ERR_NON_FINITE.rawValue { throw FP8Error.nonFinite(row: badRow, column: badCol) }
-        try FP8Error.check(status, "quantize \(rows) x \(cols) in \(br) x \(bc) blocks")
+        try FP8Error.check(status, "quantize \(rows) x \(cols) (\(dtype)) in \(br) x \(bc) blocks")
         self.format = format
         self.rows = rows
         self.cols = cols
@@ -267,6 +306,20 @@ public struct QuantizedMatrix: Sendable, Equatable, CustomStringConvertible {
         }
     }
 
+    /// The dequantized matrix as `Float`, `Float16` or ``BFloat16``, row-major `rows x cols`: the
+    /// float32 product `decode(code) * scale` rounded once to nearest even (for ``BFloat16`` this is
+    /// DeepSeek-V3's `weight_dequant`, as `fp8_cast_bf16.py` uses it, bit for bit; overflow gives
+    /// ±infinity in `Float16`). Cannot fail.
+    public func dequantized<T: FP8DTypeElement>(as type: T.Type) -> [T] {
+        [T](unsafeUninitializedCapacity: rows * cols) { x, count in
+            withCMatrix { m in
+                let st = fp8_dequantize(m, T.fp8DType.cValue, UnsafeMutableRawPointer(x.baseAddress), Swift.max(cols, 1))
+                precondition(st == 0, "dequantize of a validated matrix failed: \(st)")
+            }
+            count = rows * cols
+        }
+    }
+
     /// Calls `body` with a C view of this matrix (valid only during the call).
     public func withCMatrix<R>(_ body: (UnsafePointer<fp8_matrix>) throws -> R) rethrows -> R {
         try codes.withUnsafeBufferPointer { q in
@@ -283,3 +336,9 @@ public struct QuantizedMatrix: Sendable, Equatable, CustomStringConvertible {
 /// `ceil(n / d)` for `n >= 0`, `d > 0`, without the overflow of `(n + d - 1) / d` (`.tile(Int.max)`).
 @usableFromInline
 func ceilDiv(_ n: Int, _ d: Int) -> Int { n == 0 ? 0 : (n - 1) / d + 1 }
+
+/// Calls `body` with a pointer to `scales`' elements, or NULL.
+private func withStaticScales<R>(_ scales: [Float]?, _ body: (UnsafePointer<Float>?) -> R) -> R {
+    guard let scales else { return body(nil) }
+    return scales.withUnsafeBufferPointer { body($0.baseAddress) }
+}
