@@ -113,9 +113,11 @@ extension Array where Element == Float8E5M2 {
 // MARK: - Float16 and BFloat16
 
 extension FP8Scalar {
-    /// Encodes `Float16` or ``BFloat16`` values into FP8, rounding each once from its value (exact in
+    /// Encodes `Float16` or `BFloat16` values into FP8, rounding each once from its value (exact in
     /// float32); vectorised in the C core (`fp8_encode`), the same codes as encoding the `Float` widening.
-    /// - Parameter saturating: as for `[Float]` (default `false`: OCP non-saturating).
+    /// - Parameters:
+    ///   - source: the values to encode, any count.
+    ///   - saturating: as for `[Float]` (default `false`: OCP non-saturating).
     @_disfavoredOverload
     public static func encode<T: FP8DTypeElement>(_ source: [T], saturating: Bool = false) -> [Self] {
         source.withUnsafeBufferPointer { src in
@@ -131,8 +133,11 @@ extension FP8Scalar {
         }
     }
 
-    /// Decodes FP8 codes into `Float`, `Float16` or ``BFloat16``: exact, since every E4M3 and E5M2 value
+    /// Decodes FP8 codes into `Float`, `Float16` or `BFloat16`: exact, since every E4M3 and E5M2 value
     /// is a binary16 and a bfloat16 value (NaN codes give NaN; E5M2 infinities give infinities).
+    /// - Parameters:
+    ///   - source: the codes.
+    ///   - type: the element type of the result.
     public static func decode<T: FP8DTypeElement>(_ source: [Self], as type: T.Type) -> [T] {
         source.withUnsafeBufferPointer { src in
             [T](unsafeUninitializedCapacity: src.count) { dst, count in

@@ -2,7 +2,7 @@
 import CFP8
 
 /// The dense element types the library reads and writes besides FP8 codes: IEEE binary32 (`Float`),
-/// IEEE binary16 (`Float16`) and bfloat16 (``BFloat16``), the C API's `fp8_dtype`.
+/// IEEE binary16 (`Float16`) and bfloat16 (`BFloat16`), the C API's `fp8_dtype`.
 ///
 /// FP8 checkpoints travel in bfloat16 (DeepSeek-V3, Qwen3-FP8, Llama FP8): activations, norms and the
 /// non-FP8 tensors are BF16, and CPU engines run "W8A16", BF16 activations times FP8 weights. Every
@@ -13,7 +13,7 @@ public enum FP8DType: Sendable, Hashable, CaseIterable, CustomStringConvertible 
     case float32
     /// IEEE 754 binary16 (`Float16`): 1.5.10, max 65504.
     case float16
-    /// bfloat16 (``BFloat16``): the upper half of a binary32, 1.8.7.
+    /// bfloat16 (`BFloat16`): the upper half of a binary32, 1.8.7.
     case bfloat16
 
     /// `fp8_dtype` of the C API.
@@ -38,7 +38,7 @@ public enum FP8DType: Sendable, Hashable, CaseIterable, CustomStringConvertible 
     }
 }
 
-/// A Swift type stored as one of the ``FP8DType`` element types: `Float`, `Float16` or ``BFloat16``.
+/// A Swift type stored as one of the ``FP8DType`` element types: `Float`, `Float16` or `BFloat16`.
 /// Used by the generic quantization, dequantization, conversion and `matmul` functions, which hand
 /// the elements to the C core as they are (no conversion pass in Swift).
 public protocol FP8DTypeElement: BinaryFloatingPoint, Sendable {

@@ -2,15 +2,17 @@
 import CFP8
 
 /// `C = round_C(alpha * deq(A) * deq(B)^T + bias)`, FP8 operands, FP32 accumulation, with the output
-/// as `Float`, `Float16` or ``BFloat16`` (`fp8_gemm_ex`).
+/// as `Float`, `Float16` or `BFloat16` (`fp8_gemm_ex`).
 ///
 /// The float32 result is made exactly as the `[Float]` ``matmul(_:_:alpha:)`` makes it; `bias[j]` is
 /// then added in float32 and the sum is rounded once to nearest even into `C` (overflow gives
 /// ±infinity in `Float16`). The conversion happens block by block in the C core while the block is in
 /// cache, not as a pass over the result.
 /// - Parameters:
-///   - a: activations `[M, K]`; `b`: weights `[N, K]` (K-contiguous, "NT").
+///   - a: activations `[M, K]` (K-contiguous, "NT").
+///   - b: weights `[N, K]` (K-contiguous).
 ///   - bias: `nil` or `N` float32 values added to every row.
+///   - alpha: multiplies the product before the bias is added.
 ///   - type: the output element type (for example `BFloat16.self`).
 /// - Returns: `C`, row-major `[M, N]`.
 /// - Throws: ``FP8Error/badShape(_:)`` if `a.cols != b.cols`; ``FP8Error/sizeMismatch(expected:actual:)``
@@ -37,12 +39,19 @@ public func matmul<C: FP8DTypeElement>(_ a: QuantizedMatrix, _ b: QuantizedMatri
 }
 
 /// Weight-only GEMM (W8A16 / W8A32): `C = round_C(alpha * A * deq(B)^T + bias)` with dense
-/// activations `A` of `Float`, `Float16` or ``BFloat16`` (`[m, K]`, row-major) and FP8 weights `b`
-/// (`[N, K]`), the output as `Float`, `Float16` or ``BFloat16`` (`fp8_gemm_weight_only`).
+/// activations `A` of `Float`, `Float16` or `BFloat16` (`[m, K]`, row-major) and FP8 weights `b`
+/// (`[N, K]`), the output as `Float`, `Float16` or `BFloat16` (`fp8_gemm_weight_only`).
 ///
 /// A 16-bit `A` is widened exactly inside the C core's packing (no conversion pass), so the result
 /// is bit for bit that of the `Float` activations with the same values; the output rounds the float32
 /// result (plus bias, added in float32) once.
+/// - Parameters:
+///   - a: activations, row-major `[m, K]`.
+///   - m: the number of rows of `a`.
+///   - b: weights `[N, K]`.
+///   - bias: `nil` or `N` float32 values added to every row.
+///   - alpha: multiplies the product before the bias is added.
+///   - type: the output element type.
 /// - Returns: `C`, row-major `[m, N]`.
 /// - Throws: ``FP8Error/badShape(_:)`` if `m < 0`; ``FP8Error/sizeMismatch(expected:actual:)`` if
 ///   `a.count != m * b.cols` or `bias` does not hold `N` values; ``FP8Error/sizeOverflow`` if `m * K` or

@@ -123,7 +123,7 @@ public struct QuantizedMatrix: Sendable, Equatable, CustomStringConvertible {
                       options: QuantizationOptions(rule: rule))
     }
 
-    /// Quantizes a row-major `rows x cols` matrix of `Float`, `Float16` or ``BFloat16`` with `options`
+    /// Quantizes a row-major `rows x cols` matrix of `Float`, `Float16` or `BFloat16` with `options`
     /// (see ``QuantizationOptions``; e.g. ``QuantizationOptions/deepGEMM`` with `.tile(128)` gives
     /// DeepGEMM's `per_token_cast_to_fp8` bit for bit). A `Float16` or `BFloat16` matrix gives exactly
     /// the codes and scales of its `Float` widening; the C core reads the 16-bit elements directly
@@ -144,7 +144,7 @@ public struct QuantizedMatrix: Sendable, Equatable, CustomStringConvertible {
                       keepAlive: values)
     }
 
-    /// Quantizes a row-major `rows x cols` matrix of `Float`, `Float16` or ``BFloat16`` read from
+    /// Quantizes a row-major `rows x cols` matrix of `Float`, `Float16` or `BFloat16` read from
     /// `buffer` with leading dimension `ld` (default `cols`), with `options`.
     /// - Throws: as the array form; ``FP8Error/badShape(_:)`` if `ld < cols`;
     ///   ``FP8Error/sizeMismatch(expected:actual:)`` if `buffer` holds fewer than `(rows - 1) * ld + cols`.
@@ -306,8 +306,8 @@ public struct QuantizedMatrix: Sendable, Equatable, CustomStringConvertible {
         }
     }
 
-    /// The dequantized matrix as `Float`, `Float16` or ``BFloat16``, row-major `rows x cols`: the
-    /// float32 product `decode(code) * scale` rounded once to nearest even (for ``BFloat16`` this is
+    /// The dequantized matrix as `Float`, `Float16` or `BFloat16`, row-major `rows x cols`: the
+    /// float32 product `decode(code) * scale` rounded once to nearest even (for `BFloat16` this is
     /// DeepSeek-V3's `weight_dequant`, as `fp8_cast_bf16.py` uses it, bit for bit; overflow gives
     /// ±infinity in `Float16`). Cannot fail.
     public func dequantized<T: FP8DTypeElement>(as type: T.Type) -> [T] {
