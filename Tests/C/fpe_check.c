@@ -5,7 +5,9 @@
  * call where the scalar set does not, and codec, quantization and dequantization results stay
  * bit-identical. Inputs include signalling and quiet NaNs, infinities, every code of both formats,
  * huge and infinite scales, and GEMMs of every path (M = 1..23, 1-row, 16-row and 128-row blocks,
- * block widths 128 and 48) against B rows that hold every code. Each call runs in a forked child
+ * block widths 128 and 48) against B rows that hold every code; and the F16/BF16 forms (fp8_quantize
+ * with options from F16/BF16 sources, fp8_dequantize to F16/BF16 with huge and infinite scales,
+ * fp8_gemm_weight_only with a BF16 A, a BF16 or F16 C and a bias). Each call runs in a forked child
  * (a trap kills it with SIGFPE) with one library thread; the parent compares the outcomes.
  *
  * Run by scripts/test.sh. Exits 0 with a note where traps cannot be enabled (non-glibc, or an FPU
@@ -26,7 +28,8 @@
 #if defined(__GLIBC__)
 #define TRAPS (FE_INVALID | FE_DIVBYZERO | FE_OVERFLOW)
 
-enum kind { ENCODE, ENCODE_STOCH, ENCODE_F64, DECODE, QUANTIZE, DEQUANTIZE, GEMM_F32A, GEMM_FP8 };
+enum kind { ENCODE, ENCODE_STOCH, ENCODE_F64, DECODE, QUANTIZE, DEQUANTIZE, GEMM_F32A, GEMM_FP8,
+            QUANTIZE_H, DEQUANTIZE_H, GEMM_WO_H };
 
 typedef struct tcase {
     enum kind kind;
@@ -157,6 +160,57 @@ static size_t run_case(const tcase *t, unsigned char *out) {
         memcpy(out, &st, 4);
         return 64 + 8 * cnt;
     }
+    case QUANTIZE_H: {
+        /* g_qx as F16 (t->sat == 1: values are small, so exact enough as truncated binary16 bits of a
+         * scaled copy) or BF16 (the top halves), with a NaN (signalling or quiet) or Inf as in
+         * QUANTIZE; options: floor 1e-4 and true division when t->m is 1. */
+        static uint16_t h[256 * 4];
+        fp8_dtype dt = t->sat == 1 ? FP8_DTYPE_F16 : FP8_DTYPE_BF16;
+        for (size_t i = 0; i < t->rows * t->cols; i++) {
+            uint32_t u;
+            memcpy(&u, &g_qx[i], 4);
+            h[i] = dt == FP8_DTYPE_BF16 ? (uint16_t)(u >> 16) : (uint16_t)((u >> 16 & 0x8000) | (i * 37 % 0x7C00));
+        }
+        if (t->variant) {
+            static const uint16_t bad[2][3] = {{0x7D00, 0xFE00, 0x7C00}, {0x7FA0, 0xFFC0, 0x7F80}};
+            h[t->cols + 77] = bad[dt == FP8_DTYPE_BF16][t->variant - 1];
+        }
+        float *scales = (float *)(void *)(out + 64);
+        size_t ns = ((t->rows + t->br - 1) / t->br) * ((t->cols + t->bc - 1) / t->bc);
+        uint8_t *q = out + 64 + 4 * ns;
+        fp8_quant_options o = {(fp8_scale_rule)t->rule, t->m ? 1e-4f : 0.0f, (int)t->m, NULL};
+        st = fp8_quantize(t->fmt, dt, h, t->rows, t->cols, t->cols, t->br, t->bc, &o, q, t->cols, scales);
+        memcpy(out, &st, 4);
+        return 64 + 4 * ns + t->rows * t->cols;
+    }
+    case DEQUANTIZE_H: {
+        /* every code times 0.75, +Inf, FLT_MAX / 2 (the F16 results overflow) or NaN, into F16 / BF16 */
+        static const float sc[4] = {0.75f, INFINITY, 0x1.fffffep126f, NAN};
+        uint8_t codes[512];
+        for (int c = 0; c < 512; c++) codes[c] = (uint8_t)c;
+        fp8_matrix m = {t->fmt, 1, 512, 512, codes, &sc[t->variant], 1, 512};
+        st = fp8_dequantize(&m, t->sat == 1 ? FP8_DTYPE_F16 : FP8_DTYPE_BF16, out + 64, 512);
+        memcpy(out, &st, 4);
+        return 64 + 2 * 512;
+    }
+    case GEMM_WO_H: {
+        /* BF16 A (the top halves of g_a), BF16 (sat 2) or F16 (sat 1) C, a bias with a huge entry */
+        static uint16_t a16[GMAX * GK];
+        float bias[GN];
+        for (size_t i = 0; i < GMAX * GK; i++) {
+            uint32_t u;
+            memcpy(&u, &g_a[t->variant][i], 4);
+            a16[i] = (uint16_t)(u >> 16);
+        }
+        for (size_t j = 0; j < GN; j++) bias[j] = j == 5 ? 3e38f : (float)j * 0.25f;
+        float bs[GN * 7];
+        for (size_t i = 0; i < GN * 7; i++) bs[i] = t->variant == 1 ? g_bs[i] * 0x1p-110f : g_bs[i];
+        fp8_matrix b = {t->fmt, GN, GK, GK, g_bq[t->fmt], bs, t->br, t->bc};
+        st = fp8_gemm_weight_only(t->m, FP8_DTYPE_BF16, a16, GK, &b, bias, 1.0f, 0.0f,
+                                  t->sat == 1 ? FP8_DTYPE_F16 : FP8_DTYPE_BF16, out + 64, GN);
+        memcpy(out, &st, 4);
+        return 64 + 2 * t->m * GN;
+    }
     case GEMM_F32A:
     case GEMM_FP8: {
         float *c = (float *)(void *)(out + 64);
@@ -225,7 +279,7 @@ static int traps_work(void) {
 static const char *sets[] = {"scalar", "avx2", "avx512", "avx512vbmi", "neon"};
 #define NSETS ((int)(sizeof sets / sizeof sets[0]))
 
-static int bitexact(enum kind k) { return k != GEMM_F32A && k != GEMM_FP8; }
+static int bitexact(enum kind k) { return k != GEMM_F32A && k != GEMM_FP8 && k != GEMM_WO_H; }
 
 static int g_fail, g_cases, g_clean;
 static const char *g_filter; /* argv[1]: run only the cases whose name contains it */
@@ -303,6 +357,34 @@ int main(int argc, char **argv) {
             t = (tcase){.kind = DEQUANTIZE, .fmt = f, .variant = v};
             snprintf(t.name, sizeof t.name, "dequantize %s variant %d", fn, v);
             check(&t);
+        }
+        for (int dt = 1; dt <= 2; dt++) {
+            const char *dn = dt == 1 ? "F16" : "BF16";
+            static const size_t hshape[][4] = {{4, 256, 1, 128}, {4, 256, 1, 32}, {4, 256, 4, 128}, {3, 100, 1, 96}};
+            for (size_t qs = 0; qs < sizeof hshape / sizeof hshape[0]; qs++)
+                for (int rule = 0; rule < 3; rule++)
+                    for (int v = 0; v < 4; v++)
+                        for (size_t opt = 0; opt < 2; opt++) {
+                            t = (tcase){.kind = QUANTIZE_H, .fmt = f, .sat = dt, .rule = rule, .variant = v,
+                                        .rows = hshape[qs][0], .cols = hshape[qs][1], .br = hshape[qs][2],
+                                        .bc = hshape[qs][3], .m = opt};
+                            snprintf(t.name, sizeof t.name, "quantize %s from %s %zux%zu blocks %zux%zu rule %d input %d opt %zu",
+                                     fn, dn, t.rows, t.cols, t.br, t.bc, rule, v, opt);
+                            check(&t);
+                        }
+            for (int v = 0; v < 4; v++) {
+                t = (tcase){.kind = DEQUANTIZE_H, .fmt = f, .sat = dt, .variant = v};
+                snprintf(t.name, sizeof t.name, "dequantize %s to %s variant %d", fn, dn, v);
+                check(&t);
+            }
+            static const size_t hm[] = {1, 4, 16, 23};
+            for (size_t mi = 0; mi < 4; mi++)
+                for (int v = 0; v < 3; v++) {
+                    t = (tcase){.kind = GEMM_WO_H, .fmt = f, .sat = dt, .variant = v, .m = hm[mi], .br = 128, .bc = 128};
+                    snprintf(t.name, sizeof t.name, "gemm_weight_only BF16 A, %s C, bias, B %s M=%zu A variant %d", dn, fn,
+                             t.m, v);
+                    check(&t);
+                }
         }
         static const size_t ms[] = {1, 2, 3, 4, 5, 7, 8, 9, 12, 16, 17, 20, 23};
         static const size_t blk[][2] = {{1, 128}, {16, 128}, {1, 48}, {128, 128}};
