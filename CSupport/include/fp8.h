@@ -74,14 +74,14 @@
 
 /* The library version (semantic versioning); fp8_version() gives the built library's. */
 #define FP8_VERSION_MAJOR 0
-#define FP8_VERSION_MINOR 4
+#define FP8_VERSION_MINOR 5
 #define FP8_VERSION_PATCH 0
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-/** The version of the library in use, "MAJOR.MINOR.PATCH" (e.g. "0.4.0"): static, never NULL. It
+/** The version of the library in use, "MAJOR.MINOR.PATCH" (e.g. "0.5.0"): static, never NULL. It
  *  equals the FP8_VERSION_* macros a program was compiled with unless it runs on another build. */
 FP8_API const char *fp8_version(void);
 

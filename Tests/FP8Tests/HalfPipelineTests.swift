@@ -174,4 +174,20 @@ final class HalfPipelineTests: XCTestCase {
             XCTAssertEqual([Float]([BFloat16](fl)).map(\.bitPattern), [BFloat16](fl).map { UInt32($0.bitPattern) << 16 })
         }
     }
+
+    /// The README's BF16 example, verbatim (it must compile and run).
+    func testReadmeExample() throws {
+        let x: [BFloat16] = (0 ..< 4 * 512).map { BFloat16(Float($0 % 37) / 8 - 2) }
+        let weights: [Float] = (0 ..< 256 * 512).map { Float($0 % 11) / 32 - 0.15 }
+        let w8 = try QuantizedMatrix(quantizing: weights, rows: 256, cols: 512, granularity: .block(128, 128))
+        let y = try matmul(x, rows: 4, w8, as: BFloat16.self)  // W8A16: [BFloat16], 4 x 256
+        let back = w8.dequantized(as: BFloat16.self)        // bit for bit DeepSeek-V3's weight_dequant
+        // DeepGEMM's per_token_cast_to_fp8, bit for bit (amax floor 1e-4, codes x * fl(1/s)):
+        let a8 = try QuantizedMatrix(quantizing: x, rows: 4, cols: 512, granularity: .tile(128), options: .deepGEMM)
+        XCTAssertEqual(y.count, 4 * 256)
+        XCTAssertEqual(back.count, 256 * 512)
+        XCTAssertEqual(a8.scales.count, 4 * 4)
+        let ref = try matmul(x.map { Float($0) }, rows: 4, w8)
+        for i in 0..<y.count { XCTAssertEqual(y[i].bitPattern, bf16Oracle(ref[i])) }
+    }
 }
