@@ -48,6 +48,10 @@ cc -std=c11 -O2 -Wall -Wextra -Werror -D_GNU_SOURCE -ICSupport/include Tests/C/h
 # by scripts/gen_quant_reference.py (fixture Tests/C/vectors/quant_reference.bin); every kernel set.
 cc -std=c11 -O2 -Wall -Wextra -Werror -ICSupport/include Tests/C/quant_reference_check.c -L.build/c -lfp8 -lm -Wl,-rpath,"$PWD/.build/c" -o .build/c/quant_reference_check
 .build/c/quant_reference_check
+# Quantize from bf16/f16 sources with fp8_quant_options (amax floor, true division, static scales) and
+# dequantize to bf16/f16, against value oracles, every granularity and rule; every set.
+cc -std=c11 -O2 -Wall -Wextra -Werror -D_GNU_SOURCE -ICSupport/include Tests/C/quant_dtype_check.c -L.build/c -lfp8 -lm -Wl,-rpath,"$PWD/.build/c" -o .build/c/quant_dtype_check
+.build/c/quant_dtype_check
 # The bench tells the truth about its peer: started with OpenBLAS forced onto its SSE3 core, it must
 # re-execute itself onto the core this CPU supports and say so in its header.
 swift build -c release --product bench >/dev/null
