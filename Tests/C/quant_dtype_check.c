@@ -244,6 +244,7 @@ static void o_quant(const qopt *o, const float *x, size_t rows, size_t cols, siz
 
 /* ---- data -------------------------------------------------------------------------------------- */
 
+/* Every draw is its own statement (or declarator), so the data do not depend on the compiler. */
 static uint64_t g_rng = 0x243F6A8885A308D3ull;
 static uint64_t rnd(void) {
     g_rng ^= g_rng << 13;
@@ -268,7 +269,7 @@ static long g_kind_count[NKINDS];
 static float gen_elem(int kind, double mag) {
     switch (kind) {
     case K_GAUSS: return (float)(gauss() * mag);
-    case K_OUTLIER: return (float)(gauss() * mag * ((rnd() % 64) == 0 ? 300.0 : 1.0));
+    case K_OUTLIER: { double g = gauss(); return (float)(g * mag * ((rnd() % 64) == 0 ? 300.0 : 1.0)); }
     case K_ZERO: return (rnd() & 1) ? 0.0f : -0.0f;
     case K_TINY: { double g = gauss() * 1.5e-5; return (float)(fabs(g) < 9.5e-5 ? g : 9e-5); }
     case K_SUB32: return f32_subnormal();
@@ -277,7 +278,7 @@ static float gen_elem(int kind, double mag) {
         uint64_t r = rnd() % 10;
         return r == 0 ? f32_subnormal() : r == 1 ? 0.0f : r == 2 ? -0.0f : (float)(gauss() * mag);
     }
-    default: return (float)(gauss() * ldexp(1.0, (int)(rnd() % 36) - 20));
+    default: { double g = gauss(); return (float)(g * ldexp(1.0, (int)(rnd() % 36) - 20)); }
     }
 }
 
@@ -621,7 +622,7 @@ static void test_static(void) {
             for (size_t b = 0; b < nb; b++) {
                 switch (rnd() % 8) {
                 case 0: case 1: ss[b] = os[b]; break;
-                case 2: ss[b] = (float)(ldexp(1.0 + unif(), (int)(rnd() % 40) - 20)); break;
+                case 2: { double u = unif(); ss[b] = (float)ldexp(1.0 + u, (int)(rnd() % 40) - 20); break; }
                 case 3: ss[b] = (float)ldexp(1.0, (int)(rnd() % 40) - 20); break;
                 case 4: ss[b] = os[b] * 1e-3f > FLT_MIN ? os[b] * 1e-3f : FLT_MIN; break; /* overflow */
                 case 5: ss[b] = FLT_MIN; break;
@@ -898,8 +899,8 @@ static void test_dequantize(void) {
         for (size_t i = 0; i < rows * ld; i++) q[i] = (uint8_t)rnd();
         for (size_t b = 0; b < nb; b++) {
             switch (rnd() % 8) {
-            case 0: sc[b] = (float)ldexp(1.0 + unif(), (int)(rnd() % 20) + 4); break;   /* F16 overflow */
-            case 1: sc[b] = (float)ldexp(1.0 + unif(), -(int)(rnd() % 30) - 10); break; /* F16 subnormal / 0 */
+            case 0: { double u = unif(); sc[b] = (float)ldexp(1.0 + u, (int)(rnd() % 20) + 4); break; } /* F16 overflow */
+            case 1: { double u = unif(); sc[b] = (float)ldexp(1.0 + u, -(int)(rnd() % 30) - 10); break; } /* F16 tiny */
             case 2: sc[b] = 1e30f; break;
             case 3: sc[b] = (float)ldexp(1.0, (int)(rnd() % 20) - 10); break;
             default: sc[b] = (float)(unif() * 4.0 + 1e-3); break;
