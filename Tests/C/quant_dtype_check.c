@@ -13,11 +13,13 @@
  *  - narrowing (dequantize): float(decode(q) * s) rounded to the bf16 / f16 grid with nearbyint.
  * Checks:
  *  1. fp8_quantize from BF16 / F16 is bitwise fp8_quantize of the widened float32 (codes, scales) and
- *     equals the oracle, for per-tensor, per-row, 1x128, 1x32, 128x128, 3x5, 1x96 and 64x1 blocks,
+ *     equals the oracle, for per-tensor, per-row, 1x128, 1x32, 128x128, 3x5, 1x96, 1x64, 2x96, 64x1 blocks,
  *     shapes that are not multiples of the blocks, padded leading dimensions (the padding of x holds
  *     NaN, that of q a canary), sizes that take the threaded and the split schedules, every rule,
  *     amax_floor 0 / 1e-4 (and -0, a subnormal, 2.5), true_division 0 / 1; data with Gaussian
- *     blocks of many magnitudes, outliers, all-zero blocks, blocks below 1e-4, subnormals.
+ *     blocks of many magnitudes, outliers, all-zero blocks, blocks below 1e-4, subnormals, and rows
+ *     whose amax sits on the rules' edges (POW2's 2^k (1 + 2^-23), MX's 2^n, the floors) with FP8
+ *     midpoints around it (ties to even). Large shapes also run with 1 and 3 threads.
  *     The two division modes must disagree somewhere on bf16-valued data (oracle and library).
  *  2. static scales: codes as the oracle's with those scales, saturating overflow (asserted to
  *     occur); scales NULL, equal to static_scales, or a separate copy; 0, -0, negative, subnormal,
