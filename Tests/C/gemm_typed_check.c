@@ -27,6 +27,8 @@
  *  5. errors: bad a_type / c_type, NULL c, ldc < N, lda < K, sizes that overflow only for a 2-byte
  *     element, NULL operands; a failing call writes nothing.
  *
+ * GT_TIME=1 prints each shape's time and its count of elements beyond fp8.h's bound on stderr.
+ *
  * Run by scripts/test.sh:
  *   cc -std=c11 -O2 -Wall -Wextra -Werror -D_GNU_SOURCE -ICSupport/include Tests/C/gemm_typed_check.c \
  *      -L.build/c -lfp8 -lm -o gemm_typed_check
