@@ -32,9 +32,10 @@ for k in $(grep -oE '^ *\{"[a-z0-9]+"' CSupport/src/runtime/dispatch.c | tr -dc 
 done
 # CI also runs the C tests under ThreadSanitizer, ASan+UBSan and valgrind.
 if [ "${CI:-}" = true ]; then scripts/sanitize.sh; fi
-# FP-exception contract, allocation-free small-M GEMM, small-M GEMM regressions from the fuzzers
+# FP-exception contract, allocation-free small-M GEMM, small-M GEMM regressions from the fuzzers, the
+# typed GEMM (F16/BF16 A and C, bias: identities, FP64 oracle, NaN, K = 0, errors; 1 and 2 threads)
 # (each runs every supported kernel set).
-for t in fpe_check gemm_alloc_check gemm_small_m_check; do cc -std=c11 -O2 -Wall -Wextra -Werror -D_GNU_SOURCE -ICSupport/include Tests/C/$t.c -L.build/c -lfp8 -lm -ldl -Wl,-rpath,"$PWD/.build/c" -o .build/c/$t; .build/c/$t; done
+for t in fpe_check gemm_alloc_check gemm_small_m_check gemm_typed_check; do cc -std=c11 -O2 -Wall -Wextra -Werror -D_GNU_SOURCE -ICSupport/include Tests/C/$t.c -L.build/c -lfp8 -lm -ldl -Wl,-rpath,"$PWD/.build/c" -o .build/c/$t; .build/c/$t; done
 # The C bad-input catalogue (exact statuses, nothing written by a failed call); in CI also the fuzzers.
 cc -std=c11 -O2 -Wall -Wextra -Werror -ICSupport/include Tests/C/bad_inputs.c -L.build/c -lfp8 -lm -Wl,-rpath,"$PWD/.build/c" -o .build/c/bad_inputs
 .build/c/bad_inputs

@@ -450,7 +450,8 @@ FP8_API int fp8_gemm_f32a(size_t m, const float *a, size_t lda, const fp8_matrix
  * gives +-Inf, as fp8_f16_from_f32 / fp8_bf16_from_f32; F32: unchanged). With bias = NULL and
  * c_type = FP8_DTYPE_F32 this is fp8_gemm bit for bit. C is row-major [M, N], leading dimension
  * ldc >= N in elements of c_type. The error bound of fp8_gemm holds for the float32 result, plus one
- * rounding of the bias addition and one of the output (2^-9 relative for BF16, 2^-12 for F16).
+ * rounding of the bias addition and one of the output (half an ulp: 2^-8 relative for BF16, 2^-11
+ * for F16, plus half the smallest subnormal; Tests/C/gemm_typed_check.c checks this bound).
  * The conversion is done block by block while the block is in cache (the BF16 output of a large
  * product costs about as much as the float32 one; Benchmarks/PERFORMANCE.md).
  * Errors: as fp8_gemm, plus FP8_ERR_BAD_ARGUMENT (c_type not an fp8_dtype).

@@ -29,6 +29,11 @@ void fp8_gemm_widen_row(const fp8_gemm_operand *op, size_t r, size_t k0, size_t 
 }
 
 void fp8_gemm_load_c(const fp8_gemm_problem *p, size_t i0, size_t i1, size_t j0, size_t j1, float *t, size_t ldt) {
+    if (p->c_type == FP8_DTYPE_F32) { /* K = 0 with a bias reads a float32 C here too */
+        for (size_t i = i0; i < i1; i++)
+            memcpy(t + (i - i0) * ldt, (const float *)p->c + i * p->ldc + j0, (j1 - j0) * sizeof(float));
+        return;
+    }
     widen_fn w = widen_of(p->c_type, p->ks);
     for (size_t i = i0; i < i1; i++) w((const uint16_t *)p->c + i * p->ldc + j0, t + (i - i0) * ldt, j1 - j0);
 }

@@ -53,7 +53,7 @@ static inline size_t fp8_gemm_dtype_size(fp8_dtype t) { return t == FP8_DTYPE_F3
  * rounded once into p->c_type. t may be C itself when C is float32 (then only the bias is added). */
 void fp8_gemm_store(const fp8_gemm_problem *p, size_t i0, size_t i1, size_t j0, size_t j1, const float *t,
                     size_t ldt);
-/* t[(i - i0) * ldt + (j - j0)] = C[i][j] widened to float32, for beta != 0 with a 16-bit C. */
+/* t[(i - i0) * ldt + (j - j0)] = C[i][j] widened to float32 (a copy for a float32 C), for beta != 0. */
 void fp8_gemm_load_c(const fp8_gemm_problem *p, size_t i0, size_t i1, size_t j0, size_t j1, float *t, size_t ldt);
 /* Widen row r, cols [k0, k0 + n) of a plain operand into dst (float32: a copy). */
 void fp8_gemm_widen_row(const fp8_gemm_operand *op, size_t r, size_t k0, size_t n, float *dst,

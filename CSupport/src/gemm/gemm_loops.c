@@ -34,8 +34,11 @@ static size_t task_nc(const fp8_gemm_kernels *g, size_t nt) {
     return fp8_gemm_round_up(fp8_gemm_cdiv(nt, nnb), g->nr);
 }
 
+/* For a task of AT MOST nt columns. task_nc is not monotonic in nt (scalar: 2056 columns make two
+ * blocks of 1032, 2048 columns one of 2048), so a narrower task than the one sized for could use a
+ * wider B panel: size it for the widest any task up to nt columns may use. */
 size_t fp8_gemm_workspace_floats(const fp8_gemm_kernels *g, const fp8_gemm_blocking *bl, size_t mt, size_t nt) {
-    size_t nc = task_nc(g, nt);
+    size_t nc = fp8_gemm_min(fp8_gemm_round_up(g->nc, g->nr), fp8_gemm_round_up(nt, g->nr));
     size_t mc = fp8_gemm_min(bl->mc, fp8_gemm_round_up(mt, g->mr));
     size_t rmax = g->mr > g->nr ? g->mr : g->nr;
     /* B panel + A block + decode temporary, each rounded to 16 floats (64 bytes). */
@@ -103,9 +106,14 @@ static size_t epi_cols(const fp8_gemm_kernels *g, size_t mt, size_t nt) {
     return fp8_gemm_min(fp8_gemm_min(w, g->nc), fp8_gemm_round_up(nt, g->nr));
 }
 
+/* For a task of AT MOST mt rows and nt columns. A task with fewer rows gets wider blocks (epi_cols
+ * grows as epi_rows shrinks), so size for the bound every such task keeps: at most epi_rows(mt) rows,
+ * at most EPI_FLOATS floats, no wider than nt or nc. */
 size_t fp8_gemm_epi_floats(const fp8_gemm_problem *p, size_t mt, size_t nt) {
+    const fp8_gemm_kernels *g = p->ks->gemm;
     if (!p->epi || p->c_type == FP8_DTYPE_F32) return 0;
-    return fp8_gemm_round_up(epi_rows(mt) * epi_cols(p->ks->gemm, mt, nt), 16);
+    size_t w = fp8_gemm_min(fp8_gemm_round_up(g->nc, g->nr), fp8_gemm_round_up(nt, g->nr));
+    return fp8_gemm_round_up(fp8_gemm_min(EPI_FLOATS, epi_rows(mt) * w), 16);
 }
 
 void fp8_gemm_packed_range(const fp8_gemm_problem *p, const fp8_gemm_blocking *bl, size_t i0, size_t i1,
