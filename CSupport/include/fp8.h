@@ -411,8 +411,11 @@ FP8_API int fp8_scales_from_e8m0(const uint8_t *e8m0, float *scales, size_t n);
  *    give), B's codes enter as their exact values, and the FP32 sums run across block boundaries.
  *    Other block rows are promoted.
  * Error bound (per element): |C - C_exact| <= (K + 3) * 2^-24 * sum_k |A'_ik B'_jk| for the
- * dequantized A', B', plus the final alpha/beta rounding, plus float32 underflow: at most
- * K * (2^-120 * max|A'| + 2^-148) (max over the finite elements of all of A'). The promoted and
+ * dequantized A', B', plus the alpha/beta rounding (with beta != 0 on the packed path, that is
+ * M > 16 on the scalar, avx2 and avx512 sets and every M on NEON, beta * C enters with the first
+ * 256 k and the sum of each later block of at most 256 k is added to it: add
+ * 2^-24 * (|alpha| * sum_k |A'_ik B'_jk| + |beta * C_ij|) per block after the first), plus float32
+ * underflow: at most K * (2^-120 * max|A'| + 2^-148) (max over the finite elements of all of A'). The promoted and
  * folded-into-A paths sum products before (or with part of) the scale, so a product far below
  * max|A'| can underflow there although the dequantized product is normal; they choose their
  * power-of-two prescaling so that no nonzero product underflows where the range of A allows it (the
