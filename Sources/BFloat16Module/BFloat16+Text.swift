@@ -270,7 +270,7 @@ extension BFloat16: Codable {
     /// that was encoded from a `BFloat16` comes back with its bits, NaN payloads aside). A number in
     /// the data that is not a `Float` is rounded by the decoder to `Float` first, and then once more.
     /// - Throws: `DecodingError.dataCorrupted` if the decoded number is finite but rounds to
-    ///   infinity (beyond ≈ 3.3961e38), as `Float16` does for its range; any error of the decoder.
+    ///   infinity (at or beyond (2 - 2^-8) * 2^127 ≈ 3.3962e38), as `Float16` does for its range; any error of the decoder.
     public init(from decoder: Decoder) throws {
         let container = try decoder.singleValueContainer()
         let value = try container.decode(Float.self)
