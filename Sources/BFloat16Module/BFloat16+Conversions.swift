@@ -68,9 +68,11 @@ extension BFloat16 {
         }
         let cut = width - 64
         var top = UInt64(truncatingIfNeeded: magnitude >> cut)
-        if magnitude.trailingZeroBitCount < cut { top |= 1 }
+        let dropped = magnitude.trailingZeroBitCount < cut  // non-zero bits below the top 64
+        if dropped { top |= 1 }
         let r = _round(negative: negative, significand: top, exponent: exponent + cut)
-        return (r.bits, false, r.tie && top & 1 == 0)
+        // With a dropped bit the value is neither exact nor a tie (the sticky bit breaks both).
+        return (r.bits, r.exact && !dropped, r.tie && !dropped)
     }
 }
 

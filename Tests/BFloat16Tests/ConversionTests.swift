@@ -194,6 +194,7 @@ final class ConversionTests: XCTestCase {
                 let mid = m << shift
                 values += [mid, mid + 1, mid - 1, -mid, -(mid + 1)]
             }
+            for m in [1, 129, 255] as [Int128] { values += [m << shift, -(m << shift)] }  // exact
         }
         for _ in 0..<200_000 {
             let width = Int.random(in: 1...126, using: &rng)
@@ -216,6 +217,8 @@ final class ConversionTests: XCTestCase {
         let threshold = UInt128.max - (UInt128(1) << 119) + 1
         XCTAssertEqual(BFloat16(threshold).bitPattern, 0x7F80)
         XCTAssertEqual(BFloat16(threshold - 1).bitPattern, 0x7F7F)
+        XCTAssertEqual(BFloat16(exactly: UInt128(255) << 120)?.bitPattern, 0x7F7F)  // wider than 64 bits, exact
+        XCTAssertNil(BFloat16(exactly: UInt128(255) << 120 + 1))
         XCTAssertEqual(BFloat16(Int8.min).bitPattern, 0xC300)
         XCTAssertEqual(BFloat16(UInt8.max).bitPattern, 0x437F)
     }

@@ -101,7 +101,12 @@ final class PatternTests: XCTestCase {
             XCTAssertEqual(d.isInfinite ? d : oracleRound(d), v, text)
             XCTAssertEqual(d.sign, v.sign, text)
             guard v.isFinite && v != 0 else { continue }
-            XCTAssertEqual(Self.significantDigits(text), Self.oracleShortestDigitCount(v), "\(text) for \(v)")
+            let (count, candidates) = Self.oracleShortestDigits(v)
+            XCTAssertEqual(Self.significantDigits(text), count, "\(text) for \(v)")
+            // Of the shortest candidates, the nearest (distances in Double: decimals of <= 4 digits and
+            // bfloat16 values are far apart relative to Double's precision unless they tie).
+            let nearest = candidates.map { ($0 - v.magnitude).magnitude }.min() ?? .infinity
+            XCTAssertLessThanOrEqual((d.magnitude - v.magnitude).magnitude, nearest * (1 + 0x1p-40), "\(text)")
         }
     }
 
@@ -111,18 +116,19 @@ final class PatternTests: XCTestCase {
         return mantissa.drop { $0 == "0" }.reversed().drop { $0 == "0" }.count
     }
 
-    /// The least L such that some decimal with L significant digits rounds to `v`.
-    static func oracleShortestDigitCount(_ v: Double) -> Int {
+    /// The least L such that some decimal with L significant digits rounds to `|v|`, and those
+    /// decimals (as Doubles): the L-digit decimals next to `|v|` are among n - 1, n, n + 1 units of
+    /// the one nearest it, which C's `%.*e` gives correctly rounded.
+    static func oracleShortestDigits(_ v: Double) -> (count: Int, candidates: [Double]) {
         for count in 1...9 {
             let nearest = String(format: "%.\(count - 1)e", v.magnitude)  // "d.ddde+XX"
             let parts = nearest.split(separator: "e")
             let n = Int(parts[0].filter { $0.isNumber })!, e10 = Int(parts[1])! - (count - 1)
-            for candidate in [n - 1, n, n + 1] where candidate > 0 {
-                let c = Double("\(candidate)e\(e10)")!
-                if oracleRound(c) == v.magnitude { return count }
-            }
+            let valid = [n - 1, n, n + 1].filter { $0 > 0 }.map { Double("\($0)e\(e10)")! }
+                .filter { oracleRound($0) == v.magnitude }
+            if !valid.isEmpty { return (count, valid) }
         }
-        return .max
+        return (.max, [])
     }
 
     func testDescriptionFormats() {
