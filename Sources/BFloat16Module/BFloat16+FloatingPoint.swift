@@ -191,13 +191,19 @@ extension BFloat16 {
 // MARK: - Conformances
 
 extension BFloat16: BinaryFloatingPoint, ExpressibleByFloatLiteral, ExpressibleByIntegerLiteral, Hashable {
-    /// `Float16`'s choices: `Int` exponents, `UInt` exponent fields, `UInt16` significand fields.
+    /// The type of ``exponent``: `Int`, as for `Float16`.
     public typealias Exponent = Int
+    /// The type of ``exponentBitPattern``: `UInt`, as for `Float16`.
     public typealias RawExponent = UInt
+    /// The type of ``significandBitPattern``: `UInt16`, as for `Float16`.
     public typealias RawSignificand = UInt16
+    /// The type of ``magnitude``: `BFloat16` itself.
     public typealias Magnitude = BFloat16
+    /// The type of strides and distances: `BFloat16` itself, as for `Float16`.
     public typealias Stride = BFloat16
+    /// Integer literals are read as `Int` and rounded once.
     public typealias IntegerLiteralType = Int
+    /// Float literals are read as `Double` (see ``init(floatLiteral:)``).
     public typealias FloatLiteralType = Double
 }
 

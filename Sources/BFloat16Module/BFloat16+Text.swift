@@ -5,7 +5,6 @@
 /// A non-negative number `0.d1 d2 d3 ... * base^point` as its digits (no leading or trailing zeros;
 /// no digits for zero), in base 10 or 16. Used to print bfloat16 values and to compare text with a
 /// bfloat16 midpoint exactly.
-@usableFromInline
 struct _BF16Digits {
     var digits: [UInt8]
     var point: Int
@@ -161,7 +160,6 @@ extension BFloat16: LosslessStringConvertible, CustomStringConvertible, CustomDe
 
     /// For a `Double` midpoint `d` that `text` was read as: the sign of `text - d` (0 when equal),
     /// or `nil` if the text's form is not understood (then the rounding of `d` stands).
-    @usableFromInline
     static func _side<S: StringProtocol>(of text: S, from d: Double) -> Int? {
         guard let parsed = _BF16Digits.parse(text) else { return nil }
         // |d| = m * 2^k with a short odd m (a midpoint has at most 9 significant bits).

@@ -218,6 +218,11 @@ final class ArithmeticTests: XCTestCase {
         XCTAssertEqual(steps.map(Float.init), [0, 0.25, 0.5, 0.75])
         XCTAssertEqual(BFloat16(1).distance(to: BFloat16(3)).bitPattern, 0x4000)
         XCTAssertEqual(BFloat16(1).advanced(by: BFloat16(0.5)).bitPattern, 0x3FC0)
+        var rng = SplitMix64(seed: 9)
+        for _ in 0..<10_000 {
+            let r = BFloat16.random(in: 1..<2, using: &rng)
+            XCTAssertTrue(r >= 1 && r < 2)
+        }
         let values: [BFloat16] = [3, 1, 2]
         XCTAssertEqual(values.reduce(0, +).bitPattern, 0x40C0)  // 6
         XCTAssertEqual(values.sorted().map(Float.init), [1, 2, 3])
