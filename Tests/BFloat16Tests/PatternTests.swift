@@ -73,8 +73,15 @@ final class PatternTests: XCTestCase {
                 XCTAssertTrue(x.nextUp.isNaN && !x.nextUp.isSignalingNaN && x.nextDown.isNaN)
                 continue
             }
-            let up = sorted.first { $0 > v } ?? .infinity
-            let down = sorted.last { $0 < v } ?? -.infinity
+            // Binary search: the first value greater than v, and the one before the first not less.
+            func firstIndex(where greater: (Double) -> Bool) -> Int {
+                var lo = 0, hi = sorted.count
+                while lo < hi { let mid = (lo + hi) / 2; if greater(sorted[mid]) { hi = mid } else { lo = mid + 1 } }
+                return lo
+            }
+            let above = firstIndex { $0 > v }, notBelow = firstIndex { $0 >= v }
+            let up = above < sorted.count ? sorted[above] : .infinity
+            let down = notBelow > 0 ? sorted[notBelow - 1] : -.infinity
             XCTAssertEqual(Double(x.nextUp), up, "0x\(String(b, radix: 16))")
             XCTAssertEqual(Double(x.nextDown), down, "0x\(String(b, radix: 16))")
         }
