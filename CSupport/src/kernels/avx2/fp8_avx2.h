@@ -114,6 +114,17 @@ FP8_AVX2 static inline __m256i pack32_signed(__m256i c0, __m256i c1, __m256i c2,
     return _mm256_permutevar8x32_epi32(b, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
 }
 
+/* pack32_signed for vectors holding elements 0-3|8-11, 4-7|12-15, 16-19|24-27, 20-23|28-31 (bfloat16
+ * widened by interleaving with zeros): the packs then leave 64-bit groups 0-7, 16-23, 8-15, 24-31, and
+ * one vpermq restores the order. */
+FP8_AVX2 static inline __m256i pack32_signed_q(__m256i c0, __m256i c1, __m256i c2, __m256i c3,
+                                               __m256i u0, __m256i u1, __m256i u2, __m256i u3) {
+    __m256i m = _mm256_packus_epi16(_mm256_packus_epi32(c0, c1), _mm256_packus_epi32(c2, c3));
+    __m256i s = _mm256_packs_epi16(_mm256_packs_epi32(u0, u1), _mm256_packs_epi32(u2, u3));
+    __m256i b = _mm256_or_si256(m, _mm256_and_si256(s, _mm256_set1_epi8((char)0x80)));
+    return _mm256_permute4x64_epi64(b, 0xD8);
+}
+
 /* Four vectors of int32 codes -> 32 bytes in order (packs work per 128-bit lane: fix with vpermd). */
 FP8_AVX2 static inline __m256i pack32(__m256i c0, __m256i c1, __m256i c2, __m256i c3) {
     __m256i p01 = _mm256_packus_epi32(c0, c1), p23 = _mm256_packus_epi32(c2, c3);
