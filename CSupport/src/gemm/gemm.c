@@ -141,13 +141,13 @@ static int run_packed(const fp8_gemm_problem *p) {
                       fp8_gemm_epi_floats(p, mt, nt);
     }
     if (fp8_mul_overflows(j.ws_floats, j.ntasks, &total)) return FP8_ERR_NO_MEMORY;
-    j.ws = fp8_gemm_alloc_floats(total);
+    j.ws = fp8_gemm_workspace_get(total);
     if (!j.ws) return FP8_ERR_NO_MEMORY;
     if (j.ntasks == 1)
         packed_task(&j, 0);
     else
         fp8_parallel_for(j.ntasks, packed_task, &j);
-    fp8_gemm_free(j.ws);
+    fp8_gemm_workspace_put(j.ws);
     return FP8_OK;
 }
 

@@ -104,6 +104,12 @@ typedef struct fp8_gemm_kernels {
      * when it does not handle the case (the driver then packs the whole sliver the generic way). */
     int (*pack_fp8)(fp8_format fmt, const uint8_t *q, size_t ldq, size_t n, const float *rowscale,
                     float *dst, size_t r);
+    /* Optional (NULL: widen rows into the temporary, then interleave): widen a binary16 / bfloat16
+     * plain operand (t = FP8_DTYPE_F16 or FP8_DTYPE_BF16) and interleave in one pass, for a full
+     * sliver (rows == r): the floats of the set's codec f16_to_f32 / bf16_to_f32 in interleave's
+     * layout. Returns 0, maybe having written part of dst, when it does not handle the case. */
+    int (*interleave_h)(fp8_dtype t, const uint16_t *src, size_t lds, size_t rows, size_t kc, float *dst,
+                        size_t r);
 } fp8_gemm_kernels;
 
 extern const fp8_gemm_kernels fp8_gemm_scalar;

@@ -92,28 +92,44 @@ static void product_block(const fp8_gemm_problem *p, const fp8_gemm_blocking *bl
     }
 }
 
-/* The epilogue's blocks of C (see fp8_gemm_problem): at most EPI_ROWS rows (a multiple of every mr)
- * by a width that keeps the float32 block within EPI_FLOATS (4 MiB), so the store finds it in cache
- * and the buffer stays bounded whatever M; a block at least 512 wide for M >= 2048 repacks A rarely
- * (measured cost of the typed output: see Benchmarks/PERFORMANCE.md). */
-#define EPI_ROWS ((size_t)1008)
-#define EPI_FLOATS ((size_t)1 << 20)
+/* The epilogue's blocks of C (see fp8_gemm_problem). A block is er rows by ec columns of the task's
+ * C with er * ec <= EPI_FLOATS (16 MiB of float32 per task), so the buffer stays bounded whatever M
+ * and N and the store finds the block in cache. Each strip of ec columns packs the task's A rows
+ * again, each chunk of er rows packs its B panel again, so the split minimises
+ * (strips * rows + chunks * columns) of packing, preferring full-width strips (measured: a 2048 x
+ * 2112 x 7168 BF16-output product lost 6% to a 16-column strip and a 32-row chunk before this). */
+#define EPI_FLOATS ((size_t)1 << 22)
 
-static size_t epi_rows(size_t mt) { return fp8_gemm_min(EPI_ROWS, mt); }
-static size_t epi_cols(const fp8_gemm_kernels *g, size_t mt, size_t nt) {
-    size_t w = EPI_FLOATS / epi_rows(mt) / g->nr * g->nr;
-    if (w < g->nr) w = g->nr;
-    return fp8_gemm_min(fp8_gemm_min(w, g->nc), fp8_gemm_round_up(nt, g->nr));
+typedef struct epi_plan { size_t er, ec; } epi_plan;
+
+static epi_plan plan_epi(const fp8_gemm_kernels *g, size_t mt, size_t nt, size_t nc) {
+    const size_t mr = g->mr, nr = g->nr;
+    epi_plan best = {mr, nr};
+    size_t best_cost = (size_t)-1;
+    for (size_t s = fp8_gemm_cdiv(nt, nc); s <= fp8_gemm_cdiv(nt, nr); s++) {
+        size_t ec = fp8_gemm_round_up(fp8_gemm_cdiv(nt, s), nr);
+        if (ec > nc) continue;
+        size_t erm = EPI_FLOATS / ec / mr * mr;
+        if (erm < mr) erm = mr;
+        size_t chunks = fp8_gemm_cdiv(mt, erm), strips = fp8_gemm_cdiv(nt, ec);
+        size_t cost = strips * mt + chunks * nt;
+        if (cost < best_cost) {
+            best_cost = cost;
+            best.ec = ec;
+            best.er = fp8_gemm_round_up(fp8_gemm_cdiv(mt, chunks), mr);
+        }
+        if (chunks == 1) break; /* more strips would only pack A more often */
+    }
+    return best;
 }
 
-/* For a task of AT MOST mt rows and nt columns. A task with fewer rows gets wider blocks (epi_cols
- * grows as epi_rows shrinks), so size for the bound every such task keeps: at most epi_rows(mt) rows,
- * at most EPI_FLOATS floats, no wider than nt or nc. */
+/* For a task of AT MOST mt rows and nt columns: every plan keeps er <= round_up(mt, mr),
+ * ec <= min(nc, round_up(nt, nr)) and er * ec <= EPI_FLOATS (ec * mr is far below it). */
 size_t fp8_gemm_epi_floats(const fp8_gemm_problem *p, size_t mt, size_t nt) {
     const fp8_gemm_kernels *g = p->ks->gemm;
     if (!p->epi || p->c_type == FP8_DTYPE_F32) return 0;
     size_t w = fp8_gemm_min(fp8_gemm_round_up(g->nc, g->nr), fp8_gemm_round_up(nt, g->nr));
-    return fp8_gemm_round_up(fp8_gemm_min(EPI_FLOATS, epi_rows(mt) * w), 16);
+    return fp8_gemm_round_up(fp8_gemm_min(EPI_FLOATS, fp8_gemm_round_up(mt, g->mr) * w), 16);
 }
 
 void fp8_gemm_packed_range(const fp8_gemm_problem *p, const fp8_gemm_blocking *bl, size_t i0, size_t i1,
@@ -134,7 +150,8 @@ void fp8_gemm_packed_range(const fp8_gemm_problem *p, const fp8_gemm_blocking *b
         return;
     }
     /* With the epilogue: blocks of C small enough to stay in cache until they are stored. */
-    const size_t er = epi_rows(i1 - i0), ec = fp8_gemm_min(epi_cols(g, i1 - i0, j1 - j0), nc);
+    const epi_plan pl = plan_epi(g, i1 - i0, j1 - j0, nc);
+    const size_t er = pl.er, ec = pl.ec;
     float *cbuf = tmp + fp8_gemm_round_up(kcmax * (g->mr > g->nr ? g->mr : g->nr), 16);
     for (size_t ii = i0; ii < i1; ii += er) {
         size_t ie = fp8_gemm_min(i1, ii + er);

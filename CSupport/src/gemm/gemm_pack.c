@@ -56,7 +56,12 @@ void fp8_gemm_pack(const fp8_gemm_operand *op, size_t r0, size_t nrows, size_t k
         if (op->f && op->ftype == FP8_DTYPE_F32) {
             il((const float *)op->f + rs * op->ld + k0, op->ld, rows, kc, d, R);
         } else if (op->f) {
-            /* binary16 / bfloat16 rows: widened into the L1 temporary, then interleaved from there. */
+            /* binary16 / bfloat16 rows: the set's fused widen + interleave for a full sliver, else
+             * widened into the L1 temporary and interleaved from there (the same floats). */
+            const fp8_gemm_kernels *g = ks->gemm;
+            if (rows == R && g->interleave_h &&
+                g->interleave_h(op->ftype, (const uint16_t *)op->f + rs * op->ld + k0, op->ld, rows, kc, d, R))
+                continue;
             for (size_t i = 0; i < rows; i++) fp8_gemm_widen_row(op, rs + i, k0, kc, tmp + i * kc, ks);
             il(tmp, kc, rows, kc, d, R);
         } else {

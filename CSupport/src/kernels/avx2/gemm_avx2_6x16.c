@@ -139,6 +139,47 @@ FP8_AVX2 static void interleave_avx2(const float *src, size_t lds, size_t rows, 
     if (k < kc) fp8_gemm_interleave_ref(src + k, lds, rows, kc - k, dst + k * r, r);
 }
 
+/* fp8_gemm_kernels.interleave_h: full slivers of 6 (A) or 16 (B) rows of binary16 / bfloat16, 8
+ * columns at a time widened in registers by the codec's own steps (bf16_to_8 / f16_to_8, so the
+ * floats are those of fp8_bf16_to_f32_avx2 / fp8_f16_to_f32_avx2), transposed and stored; the last
+ * kc % 8 columns through the reference conversions. */
+FP8_AVX2 static int interleave_h_avx2(fp8_dtype t, const uint16_t *src, size_t lds, size_t rows, size_t kc,
+                                      float *dst, size_t r) {
+    if (rows != r || (r != 6 && r != 16)) return 0;
+    const int bf = t == FP8_DTYPE_BF16;
+    size_t k = 0;
+    __m256 v[8];
+    for (; k + 8 <= kc; k += 8) {
+        for (size_t h = 0; h < r; h += 8) {
+            size_t n = r - h < 8 ? r - h : 8;
+            for (size_t i = 0; i < 8; i++) {
+                if (i < n) {
+                    __m256i x = _mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)(const void *)(src + (h + i) * lds + k)));
+                    v[i] = _mm256_castsi256_ps(bf ? bf16_to_8(x) : f16_to_8(x));
+                } else {
+                    v[i] = _mm256_setzero_ps();
+                }
+            }
+            tr8x8(v);
+            if (r == 16) {
+                for (int c = 0; c < 8; c++) _mm256_storeu_ps(dst + (k + c) * 16 + h, v[c]);
+            } else {
+                for (int c = 0; c < 8; c++) {
+                    float *d = dst + (k + c) * 6;
+                    _mm_storeu_ps(d, _mm256_castps256_ps128(v[c]));
+                    _mm_storel_pi((__m64 *)(void *)(d + 4), _mm256_extractf128_ps(v[c], 1));
+                }
+            }
+        }
+    }
+    for (; k < kc; k++)
+        for (size_t i = 0; i < r; i++) {
+            uint16_t x = src[i * lds + k];
+            dst[k * r + i] = fp8_f32_from_bits(bf ? fp8_bf16_to_f32_1(x) : fp8_f16_to_f32_1(x));
+        }
+    return 1;
+}
+
 /* ---- fused decode + scale + interleave (packing FP8 slivers) ----------------------------------- */
 
 /* 16 codes of one row -> 16 binary16 patterns, as scale_decode_avx2 makes them. */
@@ -201,6 +242,7 @@ const fp8_gemm_kernels fp8_gemm_avx2 = {
     interleave_avx2,
     &fp8_gemm_small_avx2,
     pack_fp8_avx2,
+    interleave_h_avx2,
 };
 
 #endif /* FP8_HAVE_X86 */

@@ -138,10 +138,11 @@ const fp8_gemm_kernels fp8_gemm_avx512 = {
     interleave_avx512,
     &fp8_gemm_small_avx512,
     pack_fp8_avx512,
+    NULL,                /* interleave_h: rows widened, then interleaved */
 };
 /* "avx512vbmi": the same packed path (packing decodes with shifts either way), VBMI small-M decode. */
 const fp8_gemm_kernels fp8_gemm_avx512vbmi = {
-    X5_MR, X5_NR, 140, 256, 4096, ukr_12x32, interleave_avx512, &fp8_gemm_small_avx512vbmi, pack_fp8_avx512,
+    X5_MR, X5_NR, 140, 256, 4096, ukr_12x32, interleave_avx512, &fp8_gemm_small_avx512vbmi, pack_fp8_avx512, NULL,
 };
 
 #endif /* FP8_HAVE_X86 */

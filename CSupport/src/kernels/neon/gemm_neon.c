@@ -51,6 +51,7 @@ const fp8_gemm_kernels fp8_gemm_neon = {
     fp8_gemm_interleave_ref,
     NULL,                  /* small: none */
     NULL,                  /* pack_fp8 */
+    NULL,                  /* interleave_h */
 };
 
 #endif /* FP8_HAVE_NEON */

@@ -82,4 +82,5 @@ const fp8_gemm_kernels fp8_gemm_scalar = {
     fp8_gemm_interleave_ref,
     &small_scalar,
     NULL,                  /* pack_fp8 */
+    NULL,                  /* interleave_h */
 };
