@@ -142,7 +142,7 @@ func runHalfBench(_ o: Options, machine: Machine, records: inout [Record]) {
             progress("W8A16 \(m)x\(n)x\(k) on \(threads) thread(s)")
             FP8Runtime.threadCount = threads
             openblas_set_num_threads(Int32(threads))
-            let t = bestTimesInterleaved(budget: o.quick ? 0.1 : (big ? 0 : 0.4), minRounds: big ? 3 : 2, burst: big ? 2 : 3, [
+            let t = bestTimesInterleaved(budget: o.quick ? 0.1 : (big ? 0 : (m <= 16 ? 1.2 : 0.4)), minRounds: big ? 3 : 2, burst: big ? 2 : 3, [
                 { _ = qb.withCMatrix { bm in fp8_gemm_weight_only(m, FP8_DTYPE_BF16, a16, k, bm, nil, 1, 0, FP8_DTYPE_BF16, &c16, n) } },
                 { _ = qb.withCMatrix { bm in fp8_gemm_weight_only(m, FP8_DTYPE_F32, a32, k, bm, nil, 1, 0, FP8_DTYPE_F32, &c32, n) } },
                 { openblas() },

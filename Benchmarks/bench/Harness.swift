@@ -97,7 +97,10 @@ func bestTimesInterleaved(budget: Double, minRounds: Int = 2, burst: Int = 3, mi
     let start = now()
     var rounds = 0
     while rounds < minRounds || now() - start < budget {
-        for (i, b) in bodies.enumerated() {
+        // Alternate the order every round, so that no body always runs right after the same other
+        // one (a peer that leaves its threads spinning, or evicts the caches, would handicap it).
+        for i in (rounds % 2 == 0 ? Array(bodies.indices) : bodies.indices.reversed()) {
+            let b = bodies[i]
             let b0 = now()
             var n = 0
             while n < burst || now() - b0 < minBurstSeconds {
