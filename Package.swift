@@ -9,6 +9,8 @@ let package = Package(
         .library(name: "FP8", targets: ["FP8"]),
         // The BFloat16 type on its own, without the FP8 kernels (FP8 re-exports it).
         .library(name: "BFloat16Module", targets: ["BFloat16Module"]),
+        // safetensors files (read, memory-mapped and validated; sharded checkpoints; atomic writes), pure Swift.
+        .library(name: "SafeTensors", targets: ["SafeTensors"]),
     ],
     dependencies: [
         // Documentation only: `swift package generate-documentation --target FP8` (scripts/docs.sh).
@@ -21,6 +23,8 @@ let package = Package(
         .target(name: "FP8", dependencies: ["CFP8", "BFloat16Module"], path: "Sources/FP8"),
         // A correctly rounded Swift BFloat16 (BinaryFloatingPoint), pure Swift, no dependencies.
         .target(name: "BFloat16Module", path: "Sources/BFloat16Module"),
+        // The safetensors format, pure Swift + Foundation, no dependency on the FP8 kernels.
+        .target(name: "SafeTensors", path: "Sources/SafeTensors"),
         // The C core, usable from C on its own (one public header: CSupport/include/fp8.h).
         // SIMD is enabled per function and chosen at run time (no unsafe build flags), so the package can be
         // a dependency.
@@ -62,5 +66,6 @@ let package = Package(
             path: "Tests/FP8Tests"
         ),
         .testTarget(name: "BFloat16Tests", dependencies: ["BFloat16Module"], path: "Tests/BFloat16Tests"),
+        .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors"], path: "Tests/SafeTensorsTests"),
     ]
 )
