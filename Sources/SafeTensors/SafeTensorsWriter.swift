@@ -70,7 +70,9 @@ public struct SafeTensorsSource {
     }
 
     /// A tensor whose bytes `stream` produces, in order, by calling `sink.write` any number of times
-    /// (peak memory is whatever `stream` holds). An error thrown by `stream` aborts the whole write.
+    /// (peak memory is whatever `stream` holds). The writer calls each `stream` once, on the calling thread,
+    /// one tensor after another in storage order (see ``SafeTensorsWriter``). An error thrown by `stream`
+    /// aborts the whole write.
     public init(name: String, dtype: SafeTensorsDType, shape: [Int], stream: @escaping (SafeTensorsSink) throws -> Void) {
         self.name = name
         self.dtype = dtype
