@@ -8,8 +8,9 @@ import Foundation
 ///   whose `"weight_map"` maps each tensor name to the shard file holding it; other keys, such as
 ///   `"metadata": {"total_size": ...}`, are ignored);
 /// - such an index file itself;
-/// - a directory without an index: every `*.safetensors` file in it (all are opened at once to learn
-///   their names; a name in two files is an error);
+/// - a directory without an index: every `*.safetensors` file in it except hidden ones (such as macOS's
+///   `._*` files or a writer's temporary file); all are opened at once to learn their names, and a name
+///   in two files is an error;
 /// - a single `.safetensors` file.
 ///
 /// With an index, shards are mapped lazily, on the first lookup of one of their tensors, and stay mapped
@@ -53,7 +54,7 @@ public final class SafeTensorsCheckpoint: @unchecked Sendable { // the shard cac
                     throw SafeTensorsError.io(file: path, operation: "list directory", message: "\(error)")
                 }
                 var map: [String: String] = [:]
-                for shard in entries.filter({ $0.hasSuffix(".safetensors") }).sorted() {
+                for shard in entries.filter({ $0.hasSuffix(".safetensors") && !$0.hasPrefix(".") }).sorted() {
                     let f = try SafeTensorsFile(path: (path as NSString).appendingPathComponent(shard))
                     for name in f.names {
                         guard map.updateValue(shard, forKey: name) == nil else {

@@ -246,8 +246,9 @@ final class MalformedFileTests: XCTestCase {
         let two = Self.file("{" + Self.entry("a", "U8", "[1]", "[0,1]") + "," + Self.entry("c", "U8", "[1]", "[1,2]") + "}", data: [5, 6])
         XCTAssertTrue(FileManager.default.createFile(atPath: dir + "/s2.safetensors", contents: Data(two)))
         withIndex("{\"weight_map\":{\"a\":\"s2.safetensors\"}}", { if case .invalidIndex(_, "c", _) = $0 { return true }; return false })
-        // Without an index, a name in two files is a duplicate.
+        // Without an index, a name in two files is a duplicate; hidden files (macOS `._*`) are not shards.
         try FileManager.default.removeItem(atPath: index)
+        XCTAssertTrue(FileManager.default.createFile(atPath: dir + "/._s1.safetensors", contents: Data([0, 5])))
         XCTAssertThrowsError(try SafeTensorsCheckpoint(path: dir)) {
             XCTAssertEqual($0 as? SafeTensorsError, .duplicateName(file: dir + "/s2.safetensors", tensor: "a"))
         }
