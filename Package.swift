@@ -62,7 +62,7 @@ let package = Package(
         // MARK: - Tests: `swift test -c release`
         .testTarget(
             name: "FP8Tests",
-            dependencies: ["FP8", "CFP8", "FP8TestSupport", "COpenBLAS"],
+            dependencies: ["FP8", "CFP8", "FP8TestSupport", "COpenBLAS", "SafeTensors"],
             path: "Tests/FP8Tests"
         ),
         .testTarget(name: "BFloat16Tests", dependencies: ["BFloat16Module"], path: "Tests/BFloat16Tests"),

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 import FP8
 import FP8TestSupport
+import SafeTensors
 import XCTest
 
 /// BF16 / F16 through the Swift API (issue 11): quantizing, dequantizing, matmul and bulk conversions
@@ -189,5 +190,37 @@ final class HalfPipelineTests: XCTestCase {
         XCTAssertEqual(a8.scales.count, 4 * 4)
         let ref = try matmul(x.map { Float($0) }, rows: 4, w8)
         for i in 0..<y.count { XCTAssertEqual(y[i].bitPattern, bf16Oracle(ref[i])) }
+    }
+}
+
+/// The README's safetensors example, verbatim, on a DeepSeek-style file written here.
+final class ReadmeSafeTensorsTests: XCTestCase {
+    func testReadmeSafeTensorsExample() throws {
+        var rng = SplitMix64(seed: 12)
+        let n = 300, k = 200
+        let ref = try QuantizedMatrix(quantizing: (0..<(n * k)).map { _ in Float(rng.gaussian()) }, rows: n, cols: k,
+                                      granularity: .block(128, 128))
+        let path = NSTemporaryDirectory() + "readme-\(getpid()).safetensors"
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try SafeTensorsWriter.write([
+            SafeTensorsSource(name: "model.layers.0.mlp.down_proj.weight", dtype: .f8E4M3, shape: [n, k], bytes: ref.codes),
+            SafeTensorsSource(name: "model.layers.0.mlp.down_proj.weight_scale_inv", dtype: .f32, shape: [3, 2],
+                              bytes: ref.scales.withUnsafeBytes { Array($0) }),
+        ], to: path)
+
+        let file = try SafeTensorsFile(path: path)
+        let w = try file.tensor(named: "model.layers.0.mlp.down_proj.weight")            // F8_E4M3 [N, K]
+        let s = try file.tensor(named: "model.layers.0.mlp.down_proj.weight_scale_inv")  // F32 [N/128, K/128]
+        let codes = w.withUnsafeBytes { [UInt8]($0) }
+        let scales = s.withUnsafeBytes { raw in   // little-endian, not necessarily aligned
+            (0 ..< raw.count / 4).map { raw.loadUnaligned(fromByteOffset: 4 * $0, as: Float.self) }
+        }
+        let layer = try QuantizedMatrix(codes: codes, scales: scales, rows: w.shape[0], cols: w.shape[1],
+                                        blockRows: 128, blockCols: 128, format: .e4m3)
+        let bf16 = layer.dequantized(as: BFloat16.self)   // what fp8_cast_bf16.py writes, bit for bit
+
+        XCTAssertEqual(layer, ref)
+        let f = ref.dequantized()
+        for i in 0..<f.count { XCTAssertEqual(bf16[i], BFloat16(f[i])) }
     }
 }
