@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
 # Builds the libFuzzer harnesses of Tests/Fuzz and the C bad-input catalogue (Tests/C/bad_inputs.c)
-# under ASan + UBSan with clang (the Swift toolchain's clang has libFuzzer), runs the catalogue, then
+# under ASan + UBSan with clang (the Swift toolchain's clang has libFuzzer; the safetensors harness is
+# Swift, built with swiftc -sanitize=fuzzer,address), runs the catalogue, then
 # runs each fuzzer for a bounded time and prints how many inputs each one executed.
 #
 #   scripts/fuzz.sh [SECONDS]        SECONDS per fuzzer, default 60 (CI: scripts/test.sh with CI=true)
@@ -14,7 +15,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 SECONDS_PER=${1:-60}
 CC=${FUZZ_CC:-clang}
-ALL="codec quantize dequantize e8m0 gemm gemm_f32a"
+ALL="codec quantize dequantize e8m0 gemm gemm_f32a safetensors"
 FUZZERS=${FUZZERS:-$ALL}
 OUT=.build/fuzz
 SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer"
@@ -45,6 +46,12 @@ status=0
 "$OUT/bad_inputs" || { echo "bad_inputs (ASan+UBSan) FAILED" >&2; status=1; }
 
 for f in $FUZZERS; do
+    if [ "$f" = safetensors ]; then
+        # Swift: the harness is compiled into one module with the SafeTensors sources (ASan + libFuzzer).
+        swiftc -parse-as-library -module-name SafeTensorsFuzz -sanitize=fuzzer,address -O ${LD:+-use-ld=lld} \
+            Sources/SafeTensors/*.swift Tests/Fuzz/fuzz_safetensors.swift -o "$OUT/fuzz_$f"
+        continue
+    fi
     $CC $CFLAGS $SAN $LD -fsanitize=fuzzer "Tests/Fuzz/fuzz_$f.c" "${objs[@]}" -lpthread -lm -o "$OUT/fuzz_$f"
 done
 

@@ -59,3 +59,30 @@ for msel in (9, 11, 13, 10, 12):
         gemm.append([msel, 20, 5, 0, ksel, 100, 0, 0x80, 0x20] + tail())
 write("gemm", gemm)
 write("gemm_f32a", [list(s) for s in gemm])
+
+# safetensors (Swift harness): whole small files, valid per the format (8-byte little-endian header
+# length, compact JSON padded with spaces to a multiple of 8, tensors covering the data exactly).
+import json
+import struct
+
+
+def safetensors_file(tensors, meta=None):
+    hdr = {"__metadata__": meta} if meta else {}
+    off, data = 0, b""
+    for name, dtype, shape, raw in tensors:
+        hdr[name] = {"dtype": dtype, "shape": shape, "data_offsets": [off, off + len(raw)]}
+        off += len(raw)
+        data += raw
+    h = json.dumps(hdr, separators=(",", ":")).encode()
+    h += b" " * ((8 - len(h) % 8) % 8)
+    return struct.pack("<Q", len(h)) + h + data
+
+
+write("safetensors", [
+    safetensors_file([]),
+    safetensors_file([("a", "F32", [2, 2], struct.pack("<4f", 1, 2, 3, 4))]),
+    safetensors_file([("w", "F8_E4M3", [2, 3], bytes(range(6))),
+                      ("w_scale_inv", "F32", [1, 1], struct.pack("<f", 0.5))], {"format": "pt"}),
+    safetensors_file([("b", "BF16", [3], b"\x80\x3f" * 3), ("e", "F8_E8M0", [2], b"\x7f\x80"),
+                      ("z", "I64", [0], b""), ("m", "BOOL", [1], b"\x01")]),
+])
