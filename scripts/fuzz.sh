@@ -15,7 +15,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 SECONDS_PER=${1:-60}
 CC=${FUZZ_CC:-clang}
-ALL="codec quantize dequantize e8m0 gemm gemm_f32a safetensors"
+ALL="codec quantize dequantize e8m0 gemm gemm_f32a gemm_typed safetensors"
 FUZZERS=${FUZZERS:-$ALL}
 OUT=.build/fuzz
 SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer"

@@ -242,6 +242,134 @@ static inline int ref_stochastic_pair(int fmt, double a, int *lo_out, int *hi_ou
     return t->val[lo] == a;
 }
 
+/* ---- binary16 and bfloat16 reference ------------------------------------------------------------ */
+/*
+ * Written from IEEE 754 (binary16: 1.5.10, bias 15; bfloat16: 1.8.7, bias 127, the top half of a
+ * float32) and the NaN rules of fp8.h, with doubles: widening decodes the fields; narrowing rounds
+ * |x| once to nearest, ties to the even significand, on the grid of x's binade (the subnormal grid
+ * below the smallest normal), and gives +-Inf when the rounded value reaches 2^(emax+1). No bit trick
+ * of the library is reused.
+ */
+
+/* float32 value of a binary16 bit pattern (NaN: sign, payload << 13, quiet bit set). */
+static inline float ref_f16_to_f32(uint16_t h) {
+    const uint32_t sign = (uint32_t)(h >> 15) << 31;
+    const int e = (h >> 10) & 31;
+    const uint32_t m = h & 0x3FF;
+    if (e == 31) return f32_of(sign | 0x7F800000u | (m ? 0x00400000u | (m << 13) : 0));
+    double v = e == 0 ? ldexp((double)m, -24) : ldexp((double)(m + 1024), e - 25);
+    return f32_of(sign | f32_bits((float)v));
+}
+
+/* float32 value of a bfloat16 bit pattern (NaN: sign and payload kept, quiet bit set). */
+static inline float ref_bf16_to_f32(uint16_t h) {
+    const uint32_t sign = (uint32_t)(h >> 15) << 31;
+    const int e = (h >> 7) & 0xFF;
+    const uint32_t m = h & 0x7F;
+    if (e == 255) return f32_of(sign | 0x7F800000u | (m ? 0x00400000u | (m << 16) : 0));
+    double v = e == 0 ? ldexp((double)m, -133) : ldexp((double)(m + 128), e - 134);
+    return f32_of(sign | f32_bits((float)v));
+}
+
+/* |x| rounded once to nearest-even in a binary format with p significand bits (hidden bit
+ * included), exponents emin..emax and bias: the magnitude bits (the Inf pattern on overflow). */
+static inline uint16_t ref_round_binary(double a, int p, int emin, int emax, int bias) {
+    const uint16_t inf = (uint16_t)((emax + bias + 1) << (p - 1));
+    if (isinf(a)) return inf;
+    if (a == 0) return 0;
+    int e = ilogb(a);
+    if (e > emax) return inf;
+    if (e < emin) e = emin;
+    const double quantum = ldexp(1.0, e - (p - 1));
+    const double n = a / quantum; /* exact: a has at most 24 significant bits */
+    double r = floor(n);
+    const double frac = n - r;
+    if (frac > 0.5 || (frac == 0.5 && fmod(r, 2.0) != 0)) r += 1;
+    const double v = r * quantum;
+    if (v >= ldexp(1.0, emax + 1)) return inf;
+    if (v < ldexp(1.0, emin)) return (uint16_t)r; /* subnormal (or 0): the count of quanta */
+    const int ev = ilogb(v);
+    const double sig = v / ldexp(1.0, ev - (p - 1)); /* in [2^(p-1), 2^p) */
+    return (uint16_t)(((unsigned)(ev + bias) << (p - 1)) | (unsigned)(sig - ldexp(1.0, p - 1)));
+}
+
+/* float32 -> binary16 bits, as fp8.h defines fp8_f16_from_f32 (NaN: sign | 0x7E00 | top 10 payload bits). */
+static inline uint16_t ref_f16_from_f32(float f) {
+    const uint32_t u = f32_bits(f);
+    const uint16_t sign = (uint16_t)((u >> 16) & 0x8000);
+    if (isnan(f)) return (uint16_t)(sign | 0x7E00 | ((u >> 13) & 0x3FF));
+    return (uint16_t)(sign | ref_round_binary(fabs((double)f), 11, -14, 15, 15));
+}
+
+/* float32 -> bfloat16 bits, as fp8.h defines fp8_bf16_from_f32 (NaN: (bits >> 16) | 0x0040). */
+static inline uint16_t ref_bf16_from_f32(float f) {
+    const uint32_t u = f32_bits(f);
+    const uint16_t sign = (uint16_t)((u >> 16) & 0x8000);
+    if (isnan(f)) return (uint16_t)((u >> 16) | 0x0040);
+    return (uint16_t)(sign | ref_round_binary(fabs((double)f), 8, -126, 127, 127));
+}
+
+static inline size_t dtype_size(int t) { return t == FP8_DTYPE_F16 || t == FP8_DTYPE_BF16 ? 2 : 4; }
+static inline int dtype_valid(int t) { return t == FP8_DTYPE_F32 || t == FP8_DTYPE_F16 || t == FP8_DTYPE_BF16; }
+static inline const char *dtype_name(int t) {
+    return t == FP8_DTYPE_F32 ? "F32" : t == FP8_DTYPE_F16 ? "F16" : t == FP8_DTYPE_BF16 ? "BF16" : "bad";
+}
+
+/* Element i of an array of type t, widened to float32 by the reference. */
+static inline float ref_widen(int t, const void *p, size_t i) {
+    uint16_t h;
+    if (t == FP8_DTYPE_F32) { float f; memcpy(&f, (const char *)p + 4 * i, 4); return f; }
+    memcpy(&h, (const char *)p + 2 * i, 2);
+    return t == FP8_DTYPE_F16 ? ref_f16_to_f32(h) : ref_bf16_to_f32(h);
+}
+
+/* The float32 value of the bits of an element of type t. */
+static inline float ref_widen_bits(int t, uint32_t b) {
+    if (t == FP8_DTYPE_F32) return f32_of(b);
+    return t == FP8_DTYPE_F16 ? ref_f16_to_f32((uint16_t)b) : ref_bf16_to_f32((uint16_t)b);
+}
+
+/* Store the float32 f rounded into element i of an array of type t (F32: unchanged bits). */
+static inline void ref_store(int t, void *p, size_t i, float f) {
+    if (t == FP8_DTYPE_F32) { memcpy((char *)p + 4 * i, &f, 4); return; }
+    uint16_t h = t == FP8_DTYPE_F16 ? ref_f16_from_f32(f) : ref_bf16_from_f32(f);
+    memcpy((char *)p + 2 * i, &h, 2);
+}
+
+/* Bits of element i of an array of type t (F32: 32 bits, else 16). */
+static inline uint32_t elem_bits(int t, const void *p, size_t i) {
+    if (t == FP8_DTYPE_F32) { uint32_t u; memcpy(&u, (const char *)p + 4 * i, 4); return u; }
+    uint16_t h;
+    memcpy(&h, (const char *)p + 2 * i, 2);
+    return h;
+}
+
+/* 1 if the bits of an element of type t are a NaN. */
+static inline int bits_isnan(int t, uint32_t b) {
+    if (t == FP8_DTYPE_F16) return (b & 0x7FFF) > 0x7C00;
+    if (t == FP8_DTYPE_BF16) return (b & 0x7FFF) > 0x7F80;
+    return (b & 0x7FFFFFFF) > 0x7F800000u;
+}
+
+/* A value of type t for an input array, as bits: usually a float from rd_value rounded into t, or
+ * raw 16-bit patterns (NaN and Inf included) for the 16-bit types. */
+static inline uint32_t rd_elem(rd *r, int t) {
+    if (t == FP8_DTYPE_F32) return f32_bits(rd_value(r));
+    if ((rd_u8(r) & 7) == 0) return rd_u16(r);
+    float f = rd_value(r);
+    return t == FP8_DTYPE_F16 ? ref_f16_from_f32(f) : ref_bf16_from_f32(f);
+}
+
+/* An fp8_dtype: usually valid, sometimes not. */
+static inline int rd_dtype(rd *r) {
+    uint8_t v = rd_u8(r);
+    if (v < 80) return FP8_DTYPE_F32;
+    if (v < 160) return FP8_DTYPE_F16;
+    if (v < 248) return FP8_DTYPE_BF16;
+    static const int bad[] = {3, -1, 255, 0x7FFFFFFF, (int)0x80000000, 4, 0x10001, -3};
+    return bad[v % 8];
+}
+
 /* ---- guarded buffers ----------------------------------------------------------------------------- */
 
 #define GUARD 64

@@ -1,16 +1,19 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * fuzz_dequantize.c - libFuzzer harness for fp8_dequantize_f32.
+ * fuzz_dequantize.c - libFuzzer harness for fp8_dequantize_f32 and fp8_dequantize.
  *
- * The input chooses the format (sometimes invalid), shape, block shape (including zero and huge),
+ * The input chooses the function and the output type (F32, F16, BF16 or an invalid value), the
+ * format (sometimes invalid), shape, block shape (including zero and huge),
  * leading dimensions of the codes and of x (gaps, too small, huge), NULL pointers (m, data, scales,
  * x), every code (NaN and Inf codes included) and the block scales, which are often NaN, 0, -0,
  * negative, subnormal, huge or Inf: fp8.h defines x = decode(q) * scale(block) as one float32
  * multiply and lists no scale check, so those must give the IEEE product. For every kernel set:
  *  - the status must be one fp8.h documents for the arguments; a failed call writes nothing;
  *  - FP8_OK: each element equals the product computed with doubles from the reference decode
- *    (exact in double, then rounded once to float32; NaN where the product is NaN), nothing outside
- *    x's [rows, cols] elements (gaps, guards) changes, and every set gives the scalar set's bits.
+ *    (exact in double, then rounded once to float32; NaN where the product is NaN), for F16 and BF16
+ *    outputs then rounded once more by the reference's own nearest-even narrowing (fp8.h: one
+ *    rounding of the float32 product, DeepSeek-V3's weight_dequant), nothing outside x's
+ *    [rows, cols] elements (gaps, guards) changes, and every set gives the scalar set's bits.
  */
 #include "fuzz_common.h"
 
@@ -46,16 +49,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     uint8_t nl = rd_u8(&r);
     int null_m = nl == 1, null_d = nl == 2, null_s = nl == 3, null_x = nl == 4;
     int specials = rd_u8(&r) < 96; /* scales: special values allowed */
+    uint8_t dsel = rd_u8(&r);
+    int use_typed = dsel >= 40;     /* fp8_dequantize, else fp8_dequantize_f32 */
+    int dt = use_typed ? rd_dtype(&r) : FP8_DTYPE_F32;
+    const size_t esz = dtype_size(dt);
 
     unsigned want = 0;
     size_t qbytes = 0, xbytes = 0, nbr = 0, nbc = 0, ns = 0;
     int empty = rows == 0 || cols == 0;
     if (null_m) want |= ST(FP8_ERR_NULL_POINTER);
     if (m.format != FP8_E4M3 && m.format != FP8_E5M2) want |= ST(FP8_ERR_BAD_FORMAT);
+    if (!dtype_valid(dt)) want |= ST(FP8_ERR_BAD_ARGUMENT);
     if (br == 0 || bc == 0 || ld < cols || ldx < cols) want |= ST(FP8_ERR_BAD_SHAPE);
     if (!empty) {
         if (null_d || null_s || null_x) want |= ST(FP8_ERR_NULL_POINTER);
-        int ovf = span_bytes(rows, cols, ld, 1, &qbytes) | span_bytes(rows, cols, ldx, sizeof(float), &xbytes);
+        int ovf = span_bytes(rows, cols, ld, 1, &qbytes) | span_bytes(rows, cols, ldx, esz, &xbytes);
         if (br && bc) {
             nbr = cdiv(rows, br);
             nbc = cdiv(cols, bc);
@@ -68,7 +76,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         qbytes = 16;
         xbytes = 16;
         ns = 4;
-    } else if (qbytes > MAX_ELEMS * 8 || xbytes > MAX_ELEMS * 8 * sizeof(float)) {
+    } else if (qbytes > MAX_ELEMS * 8 || xbytes > MAX_ELEMS * 8 * esz) {
         return 0; /* valid but too large to allocate */
     }
 
@@ -91,32 +99,38 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         use_set(k);
         memset(x.p, CANARY, xbytes);
         gbuf_snap(&x);
-        int st = fp8_dequantize_f32(null_m ? NULL : &m, null_x ? NULL : (float *)(void *)x.p, ldx);
+        int st = use_typed ? fp8_dequantize(null_m ? NULL : &m, (fp8_dtype)dt, null_x ? NULL : (void *)x.p, ldx)
+                           : fp8_dequantize_f32(null_m ? NULL : &m, null_x ? NULL : (float *)(void *)x.p, ldx);
         if (want || empty) {
             if (want)
-                FUZZ_CHECK(st_in(want, st), "fmt %d %zux%zu ld %zu ldx %zu block %zux%zu nulls %d%d%d%d: status %d, want mask 0x%x",
-                           (int)m.format, rows, cols, ld, ldx, br, bc, null_m, null_d, null_s, null_x, st, want);
+                FUZZ_CHECK(st_in(want, st), "dst %s fmt %d %zux%zu ld %zu ldx %zu block %zux%zu nulls %d%d%d%d: status %d, want mask 0x%x",
+                           dtype_name(dt), (int)m.format, rows, cols, ld, ldx, br, bc, null_m, null_d, null_s, null_x, st, want);
             else
                 FUZZ_CHECK(st == FP8_OK, "empty %zux%zu dequantize: status %d", rows, cols, st);
             FUZZ_CHECK(gbuf_same(&x), "dequantize status %d (%zux%zu) wrote to x", st, rows, cols);
             continue;
         }
         FUZZ_CHECK(st == FP8_OK, "fmt %d %zux%zu block %zux%zu: status %d, want FP8_OK", (int)m.format, rows, cols, br, bc, st);
-        const float *xv = (const float *)(void *)x.p;
         for (size_t i = 0; i < rows; i++)
             for (size_t j = 0; j < cols; j++) {
                 uint8_t code = q[i * ld + j];
                 float sc = s[(i / br) * nbc + j / bc];
                 double p = ref_decode((int)m.format, code) * (double)sc; /* exact in double */
-                float want_v = (float)p, got = xv[i * ldx + j];
-                if (isnan(want_v))
-                    FUZZ_CHECK(isnan(got), "fmt %d: code 0x%02X * scale %a gave %a, want NaN", (int)m.format, code, sc, got);
-                else
-                    FUZZ_CHECK(f32_bits(got) == f32_bits(want_v), "fmt %d: x[%zu][%zu]: code 0x%02X * scale %a gave %a, want %a",
-                               (int)m.format, i, j, code, sc, got, want_v);
+                float pf = (float)p;
+                uint32_t got = elem_bits(dt, x.p, i * ldx + j), want_v;
+                if (isnan(pf)) {
+                    FUZZ_CHECK(bits_isnan(dt, got), "fmt %d dst %s: x[%zu][%zu]: code 0x%02X * scale %a gave 0x%x, want NaN",
+                               (int)m.format, dtype_name(dt), i, j, code, sc, got);
+                    continue;
+                }
+                want_v = dt == FP8_DTYPE_F32 ? f32_bits(pf) : dt == FP8_DTYPE_F16 ? ref_f16_from_f32(pf) : ref_bf16_from_f32(pf);
+                FUZZ_CHECK(got == want_v,
+                           "fmt %d dst %s: x[%zu][%zu]: code 0x%02X * scale %a = %a (float32) gave 0x%x (%a), want 0x%x (%a)",
+                           (int)m.format, dtype_name(dt), i, j, code, sc, pf, got, ref_widen_bits(dt, got), want_v,
+                           ref_widen_bits(dt, want_v));
             }
         FUZZ_CHECK(gbuf_guards_ok(&x), "dequantize wrote past x");
-        FUZZ_CHECK(gbuf_gaps_same(&x, rows, cols, ldx, sizeof(float)), "dequantize wrote into the gaps of x (ldx %zu > cols %zu)",
+        FUZZ_CHECK(gbuf_gaps_same(&x, rows, cols, ldx, esz), "dequantize wrote into the gaps of x (ldx %zu > cols %zu)",
                    ldx, cols);
         if (k == 0) memcpy(first, x.p, xbytes);
         else FUZZ_CHECK(memcmp(first, x.p, xbytes) == 0, "set %s differs from scalar", g_sets[k]);

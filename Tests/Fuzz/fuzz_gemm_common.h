@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fuzz_gemm_common.h - the body of the GEMM harnesses fuzz_gemm.c (fp8_gemm: A is an FP8 matrix) and
- * fuzz_gemm_f32a.c (fp8_gemm_f32a: A is float32, FUZZ_F32A defined).
+ * fuzz_gemm_f32a.c (fp8_gemm_f32a: A is float32, FUZZ_F32A defined); fuzz_gemm_typed.c uses only its
+ * input helpers (FUZZ_GEMM_HELPERS_ONLY defined).
  *
  * The input chooses M (small: 1..16, the small-M paths; large: 17..40, the packed path), N, K (0
  * included, across the 256-k piece and kc boundaries), formats (sometimes invalid), block shapes of
@@ -104,6 +105,8 @@ static void fill_fp8(rd *r, opnd *o, int finite_only, int specials) {
     o->deq = NULL;
     o->uf = NULL;
 }
+
+#ifndef FUZZ_GEMM_HELPERS_ONLY /* fuzz_gemm_typed.c uses only the helpers above */
 
 /* A' or B' as float32 (valid operands only): decode(q) * scale, exact in double then rounded once. */
 static void dequantize_ref(opnd *o) {
@@ -450,4 +453,5 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     return 0;
 }
 
+#endif /* FUZZ_GEMM_HELPERS_ONLY */
 #endif /* FUZZ_GEMM_COMMON_H */
