@@ -61,6 +61,10 @@ for g, src, flo, td, sv in ((2, 200, 100, 0, 0xFF), (2, 200, 100, 200, 0xFF), (3
                  + tail2())
 quant.append([0, 1, 170, 40, 0, 1, 0xC8, 0x00, 2, 0, 0, 0, 0x80, 0, 0xC8, 200, 0x00] + tail2())  # NULL options
 quant.append([1, 0, 170, 40, 0, 1, 0xC8, 0x00, 2, 0, 0, 0, 0x81, 0, 0x20, 100, 0xFF, 100, 0, 0xFF] + tail2())  # Inf/NaN
+# 512 x 512 (big selector 0xA7 after the options): the thread pool, 1 and 3 threads compared
+quant.append([0, 0, 170, 40, 0, 1, 0xC8, 0x00, 0, 0, 0, 0, 0x81, 0, 0xC8, 100, 0xFF, 100, 200, 0xFF, 0xA7] + tail2())
+quant.append([1, 1, 170, 40, 0, 1, 0xC8, 0x00, 2, 0, 0, 0, 0x80, 0, 0xC8, 200, 0xFF, 100, 0, 0xFF, 0xA7] + tail2())
+quant.append([0, 0, 170, 40, 0, 1, 0xC8, 0x00, 3, 0, 0, 0, 0x81, 0, 0xC8, 200, 0xFF, 10, 0, 40, 0xA7] + tail2())
 write("quantize", quant)
 
 # dequantize: format, shape selector (rows), col selector, granularity g % 9, ...
