@@ -448,7 +448,8 @@ FP8_API int fp8_gemm_f32a(size_t m, const float *a, size_t lda, const fp8_matrix
  * fp8_gemm with a typed output and an optional float32 bias[N] (NULL: none):
  *   C = round_c(alpha * acc + beta * C + bias)
  * where alpha * acc + beta * C is made exactly as fp8_gemm makes its float32 C (C read in c_type and
- * widened exactly when beta != 0; never read when beta = 0), bias[j] is then added in float32, and
+ * widened exactly when beta != 0; never read when beta = 0; as for fp8_gemm, a NaN result may differ
+ * in sign or payload, e.g. where beta and C are both NaN), bias[j] is then added in float32, and
  * the float32 result is rounded once into c_type (F16 or BF16: nearest even, NaN stays NaN, overflow
  * gives +-Inf, as fp8_f16_from_f32 / fp8_bf16_from_f32; F32: unchanged). With bias = NULL and
  * c_type = FP8_DTYPE_F32 this is fp8_gemm bit for bit. C is row-major [M, N], leading dimension
