@@ -11,11 +11,15 @@ let package = Package(
         .library(name: "BFloat16Module", targets: ["BFloat16Module"]),
         // safetensors files (read, memory-mapped and validated; sharded checkpoints; atomic writes), pure Swift.
         .library(name: "SafeTensors", targets: ["SafeTensors"]),
+        // The checkpoint tool: `fp8-ckpt inspect|dequantize|quantize` (lower case: no clash with `FP8`).
+        .executable(name: "fp8-ckpt", targets: ["fp8-ckpt"]),
     ],
     dependencies: [
         // Documentation only: `swift package generate-documentation --target FP8` (scripts/docs.sh).
         // No target depends on it, so it adds nothing to a build of the library.
         .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
+        // Command-line parsing for the fp8-ckpt tool only (no library target depends on it).
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
     ],
     targets: [
         // MARK: - Library
@@ -25,6 +29,14 @@ let package = Package(
         .target(name: "BFloat16Module", path: "Sources/BFloat16Module"),
         // The safetensors format, pure Swift + Foundation, no dependency on the FP8 kernels.
         .target(name: "SafeTensors", path: "Sources/SafeTensors"),
+        // The checkpoint tool's logic (inspect, dequantize, quantize) as testable functions.
+        .target(name: "CkptTool", dependencies: ["SafeTensors", "FP8"], path: "Sources/CkptTool"),
+        // The `fp8-ckpt` executable: argument parsing over CkptTool.
+        .executableTarget(
+            name: "fp8-ckpt",
+            dependencies: ["CkptTool", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Sources/fp8-ckpt"
+        ),
         // The C core, usable from C on its own (one public header: CSupport/include/fp8.h).
         // SIMD is enabled per function and chosen at run time (no unsafe build flags), so the package can be
         // a dependency.
@@ -67,5 +79,6 @@ let package = Package(
         ),
         .testTarget(name: "BFloat16Tests", dependencies: ["BFloat16Module"], path: "Tests/BFloat16Tests"),
         .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors"], path: "Tests/SafeTensorsTests"),
+        .testTarget(name: "CkptToolTests", dependencies: ["CkptTool", "SafeTensors", "FP8"], path: "Tests/CkptToolTests"),
     ]
 )
