@@ -20,6 +20,7 @@ public struct CkptError: Error, CustomStringConvertible, Equatable {
     }
 
     public var description: String {
+        if message.hasPrefix(file) { return message } // a wrapped SafeTensorsError names both already
         if let tensor { return "\(file): tensor '\(tensor)': \(message)" }
         return "\(file): \(message)"
     }

@@ -69,6 +69,16 @@ def make(d, variant="good"):
         "model.layers.0.mlp.gate_proj.input_scale": np.array(0.5, dtype=np.float32),
         "lm_head.weight": rng.standard_normal((10, 300)).astype(np.float32),
     }
+    if variant == "nan":  # for inspect only: NaN and Inf codes
+        q = s1["model.layers.0.self_attn.q_proj.weight"].view(np.uint8).copy()
+        q[0, :5] = 0x7F
+        q[1, :3] = 0xFF
+        s1["model.layers.0.self_attn.q_proj.weight"] = q.view(ml_dtypes.float8_e4m3fn)
+        g = s2["model.layers.0.mlp.gate_proj.weight"].view(np.uint8).copy()
+        g[0, :4] = 0x7C
+        g[1, :2] = 0xFE
+        g[2, :1] = 0x7D
+        s2["model.layers.0.mlp.gate_proj.weight"] = g.view(ml_dtypes.float8_e5m2)
     if variant == "badshape":
         s1["model.layers.0.self_attn.q_proj.weight_scale_inv"] = np.ones((2, 2), np.float32)
     if variant == "noscale":
@@ -142,8 +152,30 @@ def check(src, out, dtype):
     print(json.dumps({"problems": problems, "tensors": nt}))
 
 
+def stats(src):
+    """Per FP8 tensor: NaN/Inf/+-max code counts, zero fraction, scale range (what inspect reports)."""
+    idx = json.load(open(os.path.join(src, "model.safetensors.index.json")))["weight_map"]
+    ts = {}
+    for fn in sorted(set(idx.values())):
+        ts.update(read_st(os.path.join(src, fn))[0])
+    out = {}
+    for name, a in ts.items():
+        if a.dtype not in (np.dtype(ml_dtypes.float8_e4m3fn), np.dtype(ml_dtypes.float8_e5m2)):
+            continue
+        f = a.astype(np.float32)
+        mx = float(ml_dtypes.finfo(a.dtype).max)
+        s = ts.get(name + "_scale_inv", ts.get(name + "_scale"))
+        out[name] = {"nan": int(np.isnan(f).sum()), "inf": int(np.isinf(f).sum()),
+                     "posMax": int((f == mx).sum()), "negMax": int((f == -mx).sum()),
+                     "zero": float((f == 0).sum()) / f.size,
+                     "scaleMin": float(s.min()), "scaleMax": float(s.max())}
+    print(json.dumps(out))
+
+
 if __name__ == "__main__":
     if sys.argv[1] == "make":
         make(sys.argv[2], sys.argv[3] if len(sys.argv) > 3 else "good")
+    elif sys.argv[1] == "stats":
+        stats(sys.argv[2])
     else:
         check(sys.argv[2], sys.argv[3], sys.argv[4])

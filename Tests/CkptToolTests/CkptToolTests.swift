@@ -1,0 +1,192 @@
+// SPDX-License-Identifier: Apache-2.0
+import CkptTool
+import Foundation
+import SafeTensors
+import XCTest
+
+/// The oracle: Tests/CkptToolTests/ckpt_oracle.py (numpy + ml_dtypes, installed with pip when missing)
+/// writes the synthetic DeepSeek-style checkpoints and dequantizes them on its own.
+enum Oracle {
+    static let python = ProcessInfo.processInfo.environment["PYTHON"] ?? "python3"
+    static let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("ckpt_oracle.py").path
+    private static let lock = NSLock()
+    private static var ready = false
+
+    /// Runs `executable args`; returns (status, stdout, stderr).
+    static func spawn(_ executable: String, _ args: [String]) throws -> (Int32, String, String) {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: executable)
+        p.arguments = args
+        let errPath = NSTemporaryDirectory() + "ckpt-oracle-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).err"
+        FileManager.default.createFile(atPath: errPath, contents: nil)
+        defer { try? FileManager.default.removeItem(atPath: errPath) }
+        let out = Pipe()
+        let err = FileHandle(forWritingAtPath: errPath)!
+        p.standardOutput = out
+        p.standardError = err
+        try p.run()
+        let o = out.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        try? err.close()
+        let e = FileManager.default.contents(atPath: errPath) ?? Data()
+        return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+    }
+
+    static func run(_ args: [String]) throws -> String {
+        try ensure()
+        let (st, o, e) = try spawn("/usr/bin/env", [python, script] + args)
+        guard st == 0 else { throw NSError(domain: "oracle", code: Int(st), userInfo: [NSLocalizedDescriptionKey: e]) }
+        return o
+    }
+
+    static func json(_ args: [String]) throws -> [String: Any] {
+        try JSONSerialization.jsonObject(with: Data(try run(args).utf8)) as! [String: Any]
+    }
+
+    /// `import numpy, ml_dtypes`, installing them with pip once when missing.
+    static func ensure() throws {
+        lock.lock()
+        defer { lock.unlock() }
+        if ready { return }
+        if try spawn("/usr/bin/env", [python, "-c", "import numpy, ml_dtypes"]).0 != 0 {
+            let (st, _, e) = try spawn("/usr/bin/env", [python, "-m", "pip", "install", "--quiet", "numpy", "ml_dtypes"])
+            guard st == 0 else { throw NSError(domain: "oracle", code: 1, userInfo: [NSLocalizedDescriptionKey: "pip install numpy ml_dtypes failed: \(e)"]) }
+        }
+        ready = true
+    }
+}
+
+final class CkptToolTests: XCTestCase {
+    var dir = ""
+
+    override func setUpWithError() throws {
+        dir = NSTemporaryDirectory() + "ckpt-tests-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws { try? FileManager.default.removeItem(atPath: dir) }
+
+    func make(_ variant: String = "good") throws -> String {
+        let p = dir + "/in-" + variant
+        _ = try Oracle.run(["make", p, variant])
+        return p
+    }
+
+    /// Nothing but the input checkpoints in `dir`: no output, no temporary directory left.
+    func assertNoOutput(file: StaticString = #filePath, line: UInt = #line) throws {
+        let left = try FileManager.default.contentsOfDirectory(atPath: dir).filter { !$0.hasPrefix("in-") }
+        XCTAssertEqual(left, [], "left behind", file: file, line: line)
+    }
+
+    func testDequantizeMatchesNumpyForEachDType() throws {
+        let input = try make()
+        for dtype in OutputDType.allCases {
+            let out = dir + "/out-" + dtype.rawValue
+            let s = try dequantize(input: input, output: out, dtype: dtype)
+            XCTAssertEqual(s.dequantized, 4) // 2 block-scaled, 1 per-channel, 1 per-tensor (E5M2)
+            XCTAssertEqual(s.copied, 3)
+            XCTAssertEqual(s.dropped, 5) // 2 _scale_inv, 2 _scale, 1 input_scale
+            let r = try Oracle.json(["check", input, out, dtype.rawValue])
+            XCTAssertEqual(r["problems"] as? [String], [], dtype.rawValue)
+            XCTAssertEqual(r["tensors"] as? Int, 7)
+            XCTAssertEqual(Set(try FileManager.default.contentsOfDirectory(atPath: out)),
+                           ["model-00001-of-00002.safetensors", "model-00002-of-00002.safetensors",
+                            "model.safetensors.index.json", "config.json", "tokenizer.json"])
+            // the rewritten checkpoint opens with the library, every index entry in its shard
+            try SafeTensorsCheckpoint(path: out).verify()
+        }
+    }
+
+    func testInspectStatisticsMatchNumpy() throws {
+        let input = try make("nan")
+        let report = try inspect(path: input)
+        XCTAssertEqual(report.blockSize, BlockSize(rows: 128, cols: 128))
+        XCTAssertEqual(report.tensors.count, 12)
+        let want = try Oracle.json(["stats", input])
+        let fp8 = report.tensors.filter { $0.fp8 != nil }
+        XCTAssertEqual(Set(fp8.map(\.name)), Set(want.keys))
+        for t in fp8 {
+            let w = want[t.name] as! [String: Any], s = t.fp8!
+            XCTAssertEqual(s.nanCodes, w["nan"] as? Int, t.name)
+            XCTAssertEqual(s.infCodes, w["inf"] as? Int, t.name)
+            XCTAssertEqual(s.posMaxCodes, w["posMax"] as? Int, t.name)
+            XCTAssertEqual(s.negMaxCodes, w["negMax"] as? Int, t.name)
+            XCTAssertEqual(s.zeroFraction, w["zero"] as! Double, accuracy: 1e-12, t.name)
+            XCTAssertEqual(s.scaleMin, (w["scaleMin"] as? Double).map(Float.init), t.name)
+            XCTAssertEqual(s.scaleMax, (w["scaleMax"] as? Double).map(Float.init), t.name)
+            XCTAssertEqual(s.scaleShapeFits, true, t.name)
+        }
+        let q = report.tensors.first { $0.name == "model.layers.0.self_attn.q_proj.weight" }!
+        XCTAssertEqual(q.fp8?.nanCodes, 8)
+        XCTAssertEqual(q.dtype, "F8_E4M3")
+        XCTAssertEqual(q.shape, [200, 300])
+        XCTAssertEqual(q.bytes, 60000)
+        XCTAssertEqual(report.tensors.first { $0.name == "model.layers.0.mlp.gate_proj.weight" }?.fp8?.infCodes, 4)
+        // JSON round trip
+        XCTAssertEqual(try JSONDecoder().decode(InspectReport.self, from: Data(report.json.utf8)), report)
+        XCTAssertTrue(report.text.contains("model.layers.0.input_layernorm.weight\tBF16\t[300]\t600 B"))
+
+        // a block scale of the wrong shape is reported as not fitting
+        let bad = try inspect(path: try make("badshape"))
+        XCTAssertEqual(bad.tensors.first { $0.name == "model.layers.0.self_attn.q_proj.weight" }?.fp8?.scaleShapeFits, false)
+    }
+
+    func expectError(_ variant: String, file: String, tensor: String?, contains: String,
+                     sourceFile: StaticString = #filePath, line: UInt = #line) throws {
+        let input = try make(variant)
+        XCTAssertThrowsError(try dequantize(input: input, output: dir + "/out"), file: sourceFile, line: line) { e in
+            guard let e = e as? CkptError else { return XCTFail("\(e)", file: sourceFile, line: line) }
+            XCTAssertTrue(e.file.hasSuffix(file), "\(e)", file: sourceFile, line: line)
+            XCTAssertEqual(e.tensor, tensor, "\(e)", file: sourceFile, line: line)
+            XCTAssertTrue(e.description.contains(contains), "\(e)", file: sourceFile, line: line)
+        }
+        try assertNoOutput(file: sourceFile, line: line)
+    }
+
+    func testBadInputsLeaveNoOutput() throws {
+        try expectError("badshape", file: "model-00001-of-00002.safetensors",
+                        tensor: "model.layers.0.self_attn.q_proj.weight_scale_inv", contains: "expected [2, 3]")
+        try expectError("noscale", file: "model-00002-of-00002.safetensors",
+                        tensor: "model.layers.0.mlp.down_proj.weight", contains: "has no scale tensor")
+        try expectError("truncated", file: "model-00002-of-00002.safetensors", tensor: "lm_head.weight",
+                        contains: "run past the")
+        XCTAssertThrowsError(try dequantize(input: dir + "/missing", output: dir + "/out"))
+        try assertNoOutput()
+    }
+
+    func testExistingOutputIsNotOverwritten() throws {
+        let input = try make()
+        let out = dir + "/out"
+        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: false)
+        XCTAssertThrowsError(try dequantize(input: input, output: out)) { e in
+            XCTAssertTrue("\(e)".contains("already exists"), "\(e)")
+        }
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: out), [])
+    }
+
+    /// The built executable, end to end: exit status, stderr message, output. Needs `swift build` to have
+    /// built the product next to the test bundle (scripts/test.sh builds everything first).
+    func testExecutableEndToEnd() throws {
+        let here = Bundle(for: Self.self).bundleURL
+        let candidates = [here, here.deletingLastPathComponent(), URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()]
+            .map { $0.appendingPathComponent("fp8-ckpt").path }
+        guard let bin = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
+            throw XCTSkip("fp8-ckpt not built beside the tests (\(candidates)); run `swift build` first")
+        }
+        let input = try make()
+        let (st, _, err) = try Oracle.spawn(bin, ["dequantize", input, dir + "/out", "--dtype", "bf16"])
+        XCTAssertEqual(st, 0, err)
+        XCTAssertEqual(try Oracle.json(["check", input, dir + "/out", "bf16"])["problems"] as? [String], [])
+        let (st2, out2, _) = try Oracle.spawn(bin, ["inspect", input, "--json"])
+        XCTAssertEqual(st2, 0)
+        XCTAssertEqual(try JSONDecoder().decode(InspectReport.self, from: Data(out2.utf8)).tensors.count, 12)
+        let bad = try make("badshape")
+        let (st3, _, err3) = try Oracle.spawn(bin, ["dequantize", bad, dir + "/out2"])
+        XCTAssertEqual(st3, 1)
+        XCTAssertTrue(err3.contains("model-00001-of-00002.safetensors: tensor 'model.layers.0.self_attn.q_proj.weight_scale_inv'"), err3)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/out2"))
+        let (st4, help, _) = try Oracle.spawn(bin, ["dequantize", "--help"])
+        XCTAssertEqual(st4, 0)
+        XCTAssertTrue(help.contains("fp8-ckpt dequantize DeepSeek-V3/ DeepSeek-V3-bf16/"), help)
+    }
+}
