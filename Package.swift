@@ -34,7 +34,7 @@ let package = Package(
         // The `fp8-ckpt` executable: argument parsing over CkptTool.
         .executableTarget(
             name: "fp8-ckpt",
-            dependencies: ["CkptTool", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["CkptTool", "FP8", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Sources/fp8-ckpt"
         ),
         // The C core, usable from C on its own (one public header: CSupport/include/fp8.h).

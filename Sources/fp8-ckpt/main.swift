@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 import ArgumentParser
 import CkptTool
+import FP8
 import Foundation
 
 /// `fp8-ckpt`: inspect, dequantize and quantize FP8 safetensors checkpoints on a CPU.
@@ -12,10 +13,11 @@ struct FP8Ckpt: ParsableCommand {
         Examples:
           fp8-ckpt inspect DeepSeek-V3/
           fp8-ckpt dequantize DeepSeek-V3/ DeepSeek-V3-bf16/ --dtype bf16
+          fp8-ckpt quantize Llama-3.2-1B/ Llama-3.2-1B-FP8/ --block 128x128 --scale-rule amax
 
         Errors in the input name the file and the tensor, exit with status 1 and leave no output.
         """,
-        subcommands: [Inspect.self, Dequantize.self]
+        subcommands: [Inspect.self, Dequantize.self, Quantize.self]
     )
 }
 
@@ -88,6 +90,71 @@ struct Dequantize: ParsableCommand {
             FileHandle.standardError.write(
                 "dequantized \(s.dequantized), copied \(s.copied), dropped \(s.dropped) scale tensors; \(s.bytes) bytes\n"
                     .data(using: .utf8)!)
+        }
+    }
+}
+
+extension ScaleRuleOption: ExpressibleByArgument {}
+
+struct Quantize: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Quantize 2-D linear weights to FP8 with DeepSeek-V3 block scales (weight_scale_inv).",
+        discussion: """
+        Every 2-D BF16/F16/F32 tensor whose name ends in .weight becomes FP8 [N, K] plus X_scale_inv F32 \
+        [ceil(N/b0), ceil(K/b1)] (DeepGEMM per_block_cast_to_fp8: s = max(amax, 1e-4) / max_finite, \
+        q = fp8(x * (1/s)); pow2 rounds s up to a power of two), except names matching an exclude pattern. \
+        Default excludes (case-insensitive regular expressions): \(QuantizeSelection.defaultExcludes.joined(separator: " ")) \
+        (embeddings, norms, router/gate, output head; biases are never .weight). config.json gains \
+        quantization_config. Each tensor's SQNR (dB) is printed, then a summary.
+
+        Examples:
+          fp8-ckpt quantize Qwen3-8B/ Qwen3-8B-FP8/
+          fp8-ckpt quantize model/ model-fp8/ --scale-rule pow2 --exclude 'layers\\.0\\.'
+          fp8-ckpt quantize model/ model-fp8/ --include 'mlp' --no-default-excludes
+        """)
+
+    @Argument(help: "A checkpoint directory, its index file, or one .safetensors file.")
+    var input: String
+
+    @Argument(help: "The output directory (or file, for a file input); must not exist.")
+    var output: String
+
+    @Option(help: "The FP8 format: e4m3 or e5m2.")
+    var format: String = "e4m3"
+
+    @Option(help: "The scale block, ROWSxCOLS.")
+    var block: String = "128x128"
+
+    @Option(help: "amax (DeepSeek-V3) or pow2 (UE8M0 power-of-two scales, DeepSeek-V3.1).")
+    var scaleRule: ScaleRuleOption = .amax
+
+    @Option(help: "Quantize only weights whose name matches this regular expression (repeatable).")
+    var include: [String] = []
+
+    @Option(help: "Also keep weights whose name matches this regular expression (repeatable).")
+    var exclude: [String] = []
+
+    @Flag(help: "Do not apply the default exclude patterns.")
+    var noDefaultExcludes = false
+
+    func run() throws {
+        guard let b = BlockSize(parsing: block) else { throw ValidationError("--block must look like 128x128") }
+        let f: FP8Format
+        switch format.lowercased() {
+        case "e4m3": f = .e4m3
+        case "e5m2": f = .e5m2
+        default: throw ValidationError("--format must be e4m3 or e5m2")
+        }
+        try runReporting {
+            let s = try CkptTool.quantize(
+                input: input, output: output, format: f, block: b, rule: scaleRule,
+                selection: QuantizeSelection(include: include, exclude: exclude, useDefaultExcludes: !noDefaultExcludes),
+                progress: ProgressLine("quantize"),
+                report: { r in print(String(format: "%@\t[%d, %d]\tSQNR %.2f dB", r.name, r.shape[0], r.shape[1], r.sqnr)) })
+            let sq = s.quantized.map(\.sqnr)
+            let mean = sq.isEmpty ? 0 : sq.reduce(0, +) / Double(sq.count)
+            print(String(format: "quantized %d tensors (SQNR min %.2f dB, mean %.2f dB), copied %d; %d -> %d bytes",
+                         sq.count, sq.min() ?? 0, mean, s.copied, s.bytesIn, s.bytesOut))
         }
     }
 }
