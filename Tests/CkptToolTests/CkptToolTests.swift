@@ -164,6 +164,32 @@ final class CkptToolTests: XCTestCase {
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: out), [])
     }
 
+    func testQuantizeMatchesNumpyAndRoundTrips() throws {
+        let input = dir + "/in-dense"
+        _ = try Oracle.run(["make_dense", input])
+        for (rule, block) in [(ScaleRuleOption.amax, BlockSize.deepSeek), (.pow2, BlockSize(rows: 64, cols: 32))] {
+            let q = dir + "/q-\(rule.rawValue)", d = dir + "/d-\(rule.rawValue)"
+            let s = try quantize(input: input, output: q, block: block, rule: rule)
+            // embedding, norm, router (mlp.gate), lm_head and the bias stay as they are
+            XCTAssertEqual(Set(s.quantized.map(\.name)), ["model.layers.0.self_attn.q_proj.weight",
+                                                          "model.layers.0.self_attn.o_proj.weight",
+                                                          "model.layers.0.mlp.up_proj.weight"])
+            XCTAssertEqual(s.copied, 5)
+            for r in s.quantized { XCTAssertTrue(r.sqnr > 28 && r.sqnr < 36, "\(r)") } // E4M3 on Gaussian data: ~31.5 dB
+            let r = try Oracle.json(["check_quant", input, q, rule.rawValue, "\(block.rows)", "\(block.cols)"])
+            XCTAssertEqual(r["problems"] as? [String], [], rule.rawValue)
+            XCTAssertEqual(r["quantized"] as? Int, 3)
+            try dequantize(input: q, output: d)
+            XCTAssertEqual(try Oracle.json(["check", q, d, "bf16"])["problems"] as? [String], [], rule.rawValue)
+        }
+        // --include / --exclude
+        let sel = try quantize(input: input, output: dir + "/q-sel",
+                               selection: QuantizeSelection(include: ["proj"], exclude: ["o_proj"]))
+        XCTAssertEqual(sel.quantized.map(\.name).sorted(), ["model.layers.0.mlp.up_proj.weight", "model.layers.0.self_attn.q_proj.weight"])
+        let all = try quantize(input: input, output: dir + "/q-all", selection: QuantizeSelection(useDefaultExcludes: false))
+        XCTAssertEqual(all.quantized.count, 6) // + embed_tokens, mlp.gate, lm_head
+    }
+
     /// The built executable, end to end: exit status, stderr message, output. Needs `swift build` to have
     /// built the product next to the test bundle (scripts/test.sh builds everything first).
     func testExecutableEndToEnd() throws {

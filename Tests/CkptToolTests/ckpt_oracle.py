@@ -99,6 +99,86 @@ def make(d, variant="good"):
         open(p, "wb").write(data[:-100])
 
 
+def make_dense(d):
+    """A small unquantized checkpoint (BF16, F32, F16 linears; embedding, norm, router, head), 2 shards."""
+    rng = np.random.default_rng(7)
+    os.makedirs(d, exist_ok=True)
+    s1 = {
+        "model.layers.0.self_attn.q_proj.weight": rng.standard_normal((200, 300)).astype(ml_dtypes.bfloat16),
+        "model.layers.0.self_attn.o_proj.weight": (rng.standard_normal((130, 129)) * 1e-3).astype(np.float32),
+        "model.layers.0.input_layernorm.weight": rng.standard_normal(300).astype(ml_dtypes.bfloat16),
+        "model.embed_tokens.weight": rng.standard_normal((10, 300)).astype(ml_dtypes.bfloat16),
+    }
+    up = rng.standard_normal((64, 40)).astype(np.float16)
+    up[:, :8] = 0  # a block column of zeros: amax floor
+    s2 = {
+        "model.layers.0.mlp.up_proj.weight": up,
+        "model.layers.0.mlp.gate.weight": rng.standard_normal((8, 300)).astype(ml_dtypes.bfloat16),
+        "model.layers.0.mlp.up_proj.bias": rng.standard_normal(64).astype(np.float32),
+        "lm_head.weight": rng.standard_normal((10, 300)).astype(ml_dtypes.bfloat16),
+    }
+    wm = {}
+    for fn, ts in {"model-00001-of-00002.safetensors": s1, "model-00002-of-00002.safetensors": s2}.items():
+        write_st(os.path.join(d, fn), ts, {"format": "pt"})
+        wm.update({k: fn for k in ts})
+    json.dump({"metadata": {"total_size": 0}, "weight_map": wm}, open(os.path.join(d, "model.safetensors.index.json"), "w"))
+    json.dump({"model_type": "llama"}, open(os.path.join(d, "config.json"), "w"))
+    open(os.path.join(d, "tokenizer.json"), "w").write("{}\n")
+
+
+def ceil_to_ue8m0(s):
+    b = s.view(np.uint32)
+    e = (b >> 23) & 0xFF
+    e = e + ((b & 0x7FFFFF) != 0)
+    return (e.astype(np.uint32) << 23).view(np.float32)
+
+
+def check_quant(src, out, rule, b0, b1):
+    """DeepGEMM per_block_cast_to_fp8 in numpy: amax = max(|x|, 1e-4) per block, s = fl32(amax / 448)
+    (pow2: rounded up to a power of two), q = e4m3(fl32(x * fl32(1 / s)))."""
+    quantized = {"model.layers.0.self_attn.q_proj.weight", "model.layers.0.self_attn.o_proj.weight",
+                 "model.layers.0.mlp.up_proj.weight"}
+    idx = json.load(open(os.path.join(src, "model.safetensors.index.json")))["weight_map"]
+    problems, n_q = [], 0
+    for fn in sorted(set(idx.values())):
+        ins, _ = read_st(os.path.join(src, fn))
+        got, _ = read_st(os.path.join(out, fn))
+        want = {}
+        for name, a in ins.items():
+            if name not in quantized:
+                want[name] = a
+                continue
+            x = a.astype(np.float32)
+            n, k = x.shape
+            nb0, nb1 = -(-n // b0), -(-k // b1)
+            pad = np.zeros((nb0 * b0, nb1 * b1), np.float32)
+            pad[:n, :k] = x
+            v = pad.reshape(nb0, b0, nb1, b1)
+            amax = np.maximum(np.abs(v).max(axis=(1, 3)), np.float32(1e-4))
+            s = (amax / np.float32(448)).astype(np.float32)
+            if rule == "pow2":
+                s = ceil_to_ue8m0(s)
+            r = (np.float32(1) / s).astype(np.float32)
+            y = (v * r[:, None, :, None]).astype(np.float32)
+            y = np.clip(y, -448, 448).reshape(nb0 * b0, nb1 * b1)[:n, :k]
+            want[name] = y.astype(ml_dtypes.float8_e4m3fn)
+            want[name + "_scale_inv"] = s
+            n_q += 1
+        for name, e in want.items():
+            g = got.get(name)
+            if g is None or g.dtype != e.dtype or g.shape != e.shape or g.tobytes() != e.tobytes():
+                bad = None if g is None or g.shape != e.shape else int((g.view(np.uint8) != e.view(np.uint8)).sum())
+                problems.append(f"{name}: differs ({None if g is None else (g.dtype, g.shape)} vs {(e.dtype, e.shape)}; {bad} bytes)")
+        problems += [f"{name}: unexpected" for name in got if name not in want]
+    cfg = json.load(open(os.path.join(out, "config.json")))
+    qc = {"quant_method": "fp8", "fmt": "e4m3", "activation_scheme": "dynamic", "weight_block_size": [b0, b1]}
+    if rule == "pow2":
+        qc["scale_fmt"] = "ue8m0"
+    if cfg.get("quantization_config") != qc or cfg.get("model_type") != "llama":
+        problems.append(f"config: {cfg}")
+    print(json.dumps({"problems": problems, "quantized": n_q}))
+
+
 def check(src, out, dtype):
     """numpy reference of DeepSeek-V3 weight_dequant: (f32(q) * s per block).to(dtype)."""
     odt = {"bf16": ml_dtypes.bfloat16, "f16": np.float16, "f32": np.float32}[dtype]
@@ -175,6 +255,10 @@ def stats(src):
 if __name__ == "__main__":
     if sys.argv[1] == "make":
         make(sys.argv[2], sys.argv[3] if len(sys.argv) > 3 else "good")
+    elif sys.argv[1] == "make_dense":
+        make_dense(sys.argv[2])
+    elif sys.argv[1] == "check_quant":
+        check_quant(sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5]), int(sys.argv[6]))
     elif sys.argv[1] == "stats":
         stats(sys.argv[2])
     else:
