@@ -230,7 +230,11 @@ struct OpenedInput {
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else {
             throw CkptError(file: path, "no such file or directory")
         }
-        do { checkpoint = try SafeTensorsCheckpoint(path: path) } catch { throw CkptError.wrap(error, file: path, tensor: nil) }
+        // Every shard's header is read and checked against the index up front (no tensor data is read).
+        do {
+            checkpoint = try SafeTensorsCheckpoint(path: path)
+            try checkpoint.verify()
+        } catch { throw CkptError.wrap(error, file: path, tensor: nil) }
         isFile = !isDir.boolValue && !path.hasSuffix(".json")
         directory = checkpoint.directory
         config = try CheckpointConfig(directory: directory)

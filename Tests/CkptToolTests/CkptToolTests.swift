@@ -150,7 +150,23 @@ final class CkptToolTests: XCTestCase {
                         tensor: "model.layers.0.mlp.down_proj.weight", contains: "has no scale tensor")
         try expectError("truncated", file: "model-00002-of-00002.safetensors", tensor: "lm_head.weight",
                         contains: "run past the")
-        XCTAssertThrowsError(try dequantize(input: dir + "/missing", output: dir + "/out"))
+        try expectError("badchannel", file: "model-00002-of-00002.safetensors",
+                        tensor: "model.layers.0.mlp.up_proj.weight_scale", contains: "expected [], [1] or [64, 1]")
+        try expectError("orphan", file: "model-00001-of-00002.safetensors",
+                        tensor: "model.layers.0.self_attn.q_proj.weight_scale_inv", contains: "scale tensor without an FP8 tensor")
+        try expectError("badconfig", file: "config.json", tensor: nil, contains: "weight_block_size is not two positive integers")
+        try expectError("wrongindex", file: "model-00001-of-00002.safetensors", tensor: "lm_head.weight",
+                        contains: "no tensor 'lm_head.weight'")
+        XCTAssertThrowsError(try dequantize(input: dir + "/missing", output: dir + "/out")) { e in
+            XCTAssertTrue("\(e)".contains("no such file"), "\(e)")
+        }
+        try assertNoOutput()
+        // quantize: a non-finite value in a selected weight, found while writing: still no output
+        _ = try Oracle.run(["make_dense", dir + "/in-nan", "nan"])
+        XCTAssertThrowsError(try quantize(input: dir + "/in-nan", output: dir + "/out")) { e in
+            XCTAssertEqual((e as? CkptError)?.tensor, "model.layers.0.mlp.up_proj.weight", "\(e)")
+            XCTAssertTrue("\(e)".contains("model-00002-of-00002.safetensors"), "\(e)")
+        }
         try assertNoOutput()
     }
 

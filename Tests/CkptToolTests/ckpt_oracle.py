@@ -81,6 +81,10 @@ def make(d, variant="good"):
         s2["model.layers.0.mlp.gate_proj.weight"] = g.view(ml_dtypes.float8_e5m2)
     if variant == "badshape":
         s1["model.layers.0.self_attn.q_proj.weight_scale_inv"] = np.ones((2, 2), np.float32)
+    if variant == "badchannel":
+        s2["model.layers.0.mlp.up_proj.weight_scale"] = np.ones((40, 1), np.float32)
+    if variant == "orphan":
+        del s1["model.layers.0.self_attn.q_proj.weight"]
     if variant == "noscale":
         del s2["model.layers.0.mlp.down_proj.weight_scale_inv"]
     shards = {"model-00001-of-00002.safetensors": s1, "model-00002-of-00002.safetensors": s2}
@@ -88,10 +92,13 @@ def make(d, variant="good"):
     for fn, ts in shards.items():
         write_st(os.path.join(d, fn), ts, {"format": "pt"})
         wm.update({k: fn for k in ts})
+    if variant == "wrongindex":
+        wm["lm_head.weight"] = "model-00001-of-00002.safetensors"
     json.dump({"metadata": {"total_size": 0}, "weight_map": wm}, open(os.path.join(d, "model.safetensors.index.json"), "w"))
     json.dump({"model_type": "deepseek_v3", "hidden_size": 300,
                "quantization_config": {"quant_method": "fp8", "fmt": "e4m3", "activation_scheme": "dynamic",
-                                       "weight_block_size": [bs, bs]}}, open(os.path.join(d, "config.json"), "w"))
+                                       "weight_block_size": [bs] if variant == "badconfig" else [bs, bs]}},
+              open(os.path.join(d, "config.json"), "w"))
     open(os.path.join(d, "tokenizer.json"), "w").write('{"version": "1.0", "model": {"type": "BPE"}}\n')
     if variant == "truncated":
         p = os.path.join(d, "model-00002-of-00002.safetensors")
@@ -99,7 +106,7 @@ def make(d, variant="good"):
         open(p, "wb").write(data[:-100])
 
 
-def make_dense(d):
+def make_dense(d, variant="good"):
     """A small unquantized checkpoint (BF16, F32, F16 linears; embedding, norm, router, head), 2 shards."""
     rng = np.random.default_rng(7)
     os.makedirs(d, exist_ok=True)
@@ -111,6 +118,8 @@ def make_dense(d):
     }
     up = rng.standard_normal((64, 40)).astype(np.float16)
     up[:, :8] = 0  # a block column of zeros: amax floor
+    if variant == "nan":
+        up[3, 5] = np.inf
     s2 = {
         "model.layers.0.mlp.up_proj.weight": up,
         "model.layers.0.mlp.gate.weight": rng.standard_normal((8, 300)).astype(ml_dtypes.bfloat16),
@@ -256,7 +265,7 @@ if __name__ == "__main__":
     if sys.argv[1] == "make":
         make(sys.argv[2], sys.argv[3] if len(sys.argv) > 3 else "good")
     elif sys.argv[1] == "make_dense":
-        make_dense(sys.argv[2])
+        make_dense(sys.argv[2], sys.argv[3] if len(sys.argv) > 3 else "good")
     elif sys.argv[1] == "check_quant":
         check_quant(sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5]), int(sys.argv[6]))
     elif sys.argv[1] == "stats":
