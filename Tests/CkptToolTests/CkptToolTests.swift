@@ -97,6 +97,21 @@ final class CkptToolTests: XCTestCase {
         }
     }
 
+    /// A single .safetensors file in, a single file out; equal to the shard of the oracle-checked directory run.
+    func testSingleFile() throws {
+        let input = try make()
+        let shard = "model-00002-of-00002.safetensors"
+        try dequantize(input: input, output: dir + "/out-dir")
+        XCTAssertEqual(try Oracle.json(["check", input, dir + "/out-dir", "bf16"])["problems"] as? [String], [])
+        let s = try dequantize(input: input + "/" + shard, output: dir + "/one.safetensors")
+        XCTAssertEqual(s.dequantized, 3)
+        let a = try SafeTensorsFile(path: dir + "/one.safetensors"), b = try SafeTensorsFile(path: dir + "/out-dir/" + shard)
+        XCTAssertEqual(a.names.sorted(), b.names.sorted())
+        for t in a.tensors { XCTAssertEqual(t.bytes, b[t.name]?.bytes, t.name) }
+        XCTAssertEqual(a.metadata, ["format": "pt"])
+        XCTAssertThrowsError(try dequantize(input: input + "/" + shard, output: dir + "/one.safetensors"))
+    }
+
     func testInspectStatisticsMatchNumpy() throws {
         let input = try make("nan")
         let report = try inspect(path: input)
