@@ -167,12 +167,15 @@ public final class ProgressLine {
 /// Writes a checkpoint directory atomically: everything goes into a hidden temporary sibling of the
 /// output, renamed to the output path at the end; on error the temporary directory is removed. The output
 /// path must not exist (the tool never overwrites).
-func withAtomicDirectory<R>(_ output: String, _ body: (String) throws -> R) throws -> R {
+func withAtomicDirectory<R>(_ outputPath: String, _ body: (String) throws -> R) throws -> R {
     let fm = FileManager.default
-    guard !fm.fileExists(atPath: output) else { throw CkptError(file: output, "output already exists") }
-    let parent = (output as NSString).deletingLastPathComponent
-    let base = (output as NSString).lastPathComponent
-    let tmp = (parent.isEmpty ? "" : parent + "/") + ".\(base).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+    let output = withDirectory(outputPath)
+    guard !fm.fileExists(atPath: output) else { throw CkptError(file: outputPath, "output already exists") }
+    guard let slash = output.lastIndex(of: "/"), output[output.index(after: slash)...] != "" else {
+        throw CkptError(file: outputPath, "not a usable output path")
+    }
+    let parent = String(output[..<slash]), base = String(output[output.index(after: slash)...])
+    let tmp = parent + "/.\(base).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
     do { try fm.createDirectory(atPath: tmp, withIntermediateDirectories: false) } catch {
         throw CkptError(file: tmp, "cannot create the temporary output directory: \(error.localizedDescription)")
     }
@@ -186,6 +189,14 @@ func withAtomicDirectory<R>(_ output: String, _ body: (String) throws -> R) thro
         try? fm.removeItem(atPath: tmp)
         throw error
     }
+}
+
+/// `path` with a directory part (`x` -> `./x`) and no trailing `/` (Foundation on Linux traps in
+/// `deletingLastPathComponent` for a path of one component).
+func withDirectory(_ path: String) -> String {
+    var p = path
+    while p.count > 1 && p.hasSuffix("/") { p.removeLast() }
+    return p.contains("/") ? p : "./" + p
 }
 
 /// Writes `obj` as pretty-printed JSON with sorted keys.
@@ -225,7 +236,8 @@ struct OpenedInput {
     var isFile: Bool
     var config: CheckpointConfig
 
-    init(_ path: String) throws {
+    init(_ givenPath: String) throws {
+        let path = withDirectory(givenPath)
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else {
             throw CkptError(file: path, "no such file or directory")

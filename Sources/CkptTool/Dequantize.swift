@@ -147,7 +147,7 @@ public func dequantize(input inputPath: String, output: String, dtype: OutputDTy
 
     if input.isFile {
         guard !FileManager.default.fileExists(atPath: output) else { throw CkptError(file: output, "output already exists") }
-        try writeShard(plan[0], to: output)
+        try writeShard(plan[0], to: withDirectory(output))
     } else {
         try withAtomicDirectory(output) { tmp in
             for entry in plan { try writeShard(entry, to: (tmp as NSString).appendingPathComponent(entry.shard)) }

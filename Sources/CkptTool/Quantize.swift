@@ -174,7 +174,7 @@ public func quantize(input inputPath: String, output: String, format: FP8Format 
     if rule == .pow2 { qc["scale_fmt"] = "ue8m0" }
     if input.isFile {
         guard !FileManager.default.fileExists(atPath: output) else { throw CkptError(file: output, "output already exists") }
-        try writeShard(plan[0], to: output)
+        try writeShard(plan[0], to: withDirectory(output))
     } else {
         try withAtomicDirectory(output) { tmp in
             for entry in plan { try writeShard(entry, to: (tmp as NSString).appendingPathComponent(entry.shard)) }

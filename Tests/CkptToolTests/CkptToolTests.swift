@@ -13,8 +13,9 @@ enum Oracle {
     private static var ready = false
 
     /// Runs `executable args`; returns (status, stdout, stderr).
-    static func spawn(_ executable: String, _ args: [String]) throws -> (Int32, String, String) {
+    static func spawn(_ executable: String, _ args: [String], in cwd: String? = nil) throws -> (Int32, String, String) {
         let p = Process()
+        if let cwd { p.currentDirectoryURL = URL(fileURLWithPath: cwd) }
         p.executableURL = URL(fileURLWithPath: executable)
         p.arguments = args
         let errPath = NSTemporaryDirectory() + "ckpt-oracle-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).err"
@@ -242,6 +243,17 @@ final class CkptToolTests: XCTestCase {
         XCTAssertEqual(st3, 1)
         XCTAssertTrue(err3.contains("model-00001-of-00002.safetensors: tensor 'model.layers.0.self_attn.q_proj.weight_scale_inv'"), err3)
         XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/out2"))
+        // relative one-component paths (Foundation on Linux traps on some of these if not handled)
+        let (st5, _, err5) = try Oracle.spawn(bin, ["dequantize", "in-good", "rel"], in: dir)
+        XCTAssertEqual(st5, 0, err5)
+        XCTAssertEqual(try Oracle.json(["check", input, dir + "/rel", "bf16"])["problems"] as? [String], [])
+        try FileManager.default.copyItem(atPath: input + "/model-00002-of-00002.safetensors", toPath: dir + "/in-one.safetensors")
+        let (st6, _, err6) = try Oracle.spawn(bin, ["dequantize", "in-one.safetensors", "one.safetensors"], in: dir)
+        XCTAssertEqual(st6, 0, err6)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: dir + "/one.safetensors"))
+        let (st7, out7, err7) = try Oracle.spawn(bin, ["inspect", "one.safetensors"], in: dir)
+        XCTAssertEqual(st7, 0, err7)
+        XCTAssertTrue(out7.contains("model.layers.0.mlp.up_proj.weight\tBF16\t[64, 40]\t5120 B"), out7)
         let (st4, help, _) = try Oracle.spawn(bin, ["dequantize", "--help"])
         XCTAssertEqual(st4, 0)
         XCTAssertTrue(help.contains("fp8-ckpt dequantize DeepSeek-V3/ DeepSeek-V3-bf16/"), help)
