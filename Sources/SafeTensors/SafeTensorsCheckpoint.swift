@@ -66,15 +66,15 @@ public final class SafeTensorsCheckpoint: @unchecked Sendable { // the shard cac
                 weightMap = map
             }
         } else if path.hasSuffix(".json") {
-            directory = (path as NSString).deletingLastPathComponent.isEmpty ? "." : (path as NSString).deletingLastPathComponent
+            let dir = splitPath(path).directory
+            directory = dir.isEmpty ? "." : dir
             indexPath = path
             weightMap = try Self.readIndex(path)
         } else {
             let f = try SafeTensorsFile(path: path)
-            let dir = (path as NSString).deletingLastPathComponent
+            let (dir, shard) = splitPath(path)
             directory = dir.isEmpty ? "." : dir
             indexPath = nil
-            let shard = (path as NSString).lastPathComponent
             weightMap = Dictionary(uniqueKeysWithValues: f.names.map { ($0, shard) })
             open[shard] = f
         }

@@ -116,9 +116,8 @@ public enum SafeTensorsWriter {
     public static func write(_ tensors: [SafeTensorsSource], metadata: [String: String]? = nil, to path: String) throws {
         let (header, ordered, sizes) = try prepare(tensors, metadata: metadata, file: path)
 
-        let dir = (path as NSString).deletingLastPathComponent
-        let base = (path as NSString).lastPathComponent
-        let tmp = (dir.isEmpty ? "" : dir + "/") + ".\(base).tmp-\(getpid())-\(UInt64.random(in: 0...UInt64.max))"
+        let (dir, base) = splitPath(path)
+        let tmp = (dir.isEmpty ? "" : dir == "/" ? "/" : dir + "/") + ".\(base).tmp-\(getpid())-\(UInt64.random(in: 0...UInt64.max))"
         let fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw SafeTensorsError.io(file: tmp, operation: "create", message: errnoMessage()) }
         var fdOpen = true

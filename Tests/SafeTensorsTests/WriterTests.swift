@@ -146,4 +146,17 @@ final class WriterTests: XCTestCase {
         XCTAssertEqual(FileManager.default.contents(atPath: path), Data([8, 0, 0, 0, 0, 0, 0, 0]) + Data("{}      ".utf8))
         XCTAssertEqual(try SafeTensorsFile(path: path).tensors.count, 0)
     }
+
+    /// A path of one component (relative to the working directory) is written and read like any
+    /// other: Foundation's NSString path methods trap on it on Linux, so the library must not use them.
+    func testOneComponentRelativePath() throws {
+        let cwd = FileManager.default.currentDirectoryPath
+        XCTAssertTrue(FileManager.default.changeCurrentDirectoryPath(dir))
+        defer { _ = FileManager.default.changeCurrentDirectoryPath(cwd) }
+        try SafeTensorsWriter.write([SafeTensorsSource(name: "t", dtype: .u8, shape: [3], bytes: [1, 2, 3] as [UInt8])],
+                                    to: "one.safetensors")
+        XCTAssertEqual(try SafeTensorsFile(path: "one.safetensors").tensor(named: "t").bytes, [1, 2, 3])
+        XCTAssertEqual(try SafeTensorsCheckpoint(path: "one.safetensors").tensor(named: "t").bytes, [1, 2, 3])
+        XCTAssertEqual(try directoryListing(), ["one.safetensors"])
+    }
 }
