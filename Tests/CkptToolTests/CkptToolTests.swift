@@ -19,7 +19,7 @@ enum Oracle {
         p.executableURL = URL(fileURLWithPath: executable)
         p.arguments = args
         let errPath = NSTemporaryDirectory() + "ckpt-oracle-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).err"
-        FileManager.default.createFile(atPath: errPath, contents: nil)
+        guard FileManager.default.createFile(atPath: errPath, contents: nil) else { throw CocoaError(.fileWriteUnknown) }
         defer { try? FileManager.default.removeItem(atPath: errPath) }
         let out = Pipe()
         let err = FileHandle(forWritingAtPath: errPath)!
