@@ -37,6 +37,10 @@ let package = Package(
             dependencies: ["CkptTool", "FP8", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Sources/fp8-ckpt"
         ),
+        // MARK: - Example: a real model on FP8 weights
+        // all-MiniLM-L6-v2 (6-layer BERT): WordPiece tokenizer, forward pass on the library's GEMMs, recipes
+        // FP32 / weight-only FP8 / DeepSeek W8A8. A library target so the tests and the bench can drive it.
+        .target(name: "MiniLM", dependencies: ["FP8", "SafeTensors"], path: "Sources/MiniLM"),
         // The C core, usable from C on its own (one public header: CSupport/include/fp8.h).
         // SIMD is enabled per function and chosen at run time (no unsafe build flags), so the package can be
         // a dependency.
@@ -81,5 +85,7 @@ let package = Package(
         .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors"], path: "Tests/SafeTensorsTests"),
         .testTarget(name: "CkptToolTests", dependencies: ["CkptTool", "SafeTensors", "FP8"], path: "Tests/CkptToolTests",
                     exclude: ["ckpt_oracle.py"]), // run by the tests from the source tree (#filePath)
+        .testTarget(name: "MiniLMTests", dependencies: ["MiniLM", "FP8", "SafeTensors"], path: "Tests/MiniLMTests",
+                    exclude: ["Fixtures"]), // read from the source tree (#filePath)
     ]
 )
