@@ -13,6 +13,8 @@ let package = Package(
         .library(name: "SafeTensors", targets: ["SafeTensors"]),
         // The checkpoint tool: `fp8-ckpt inspect|dequantize|quantize` (lower case: no clash with `FP8`).
         .executable(name: "fp8-ckpt", targets: ["fp8-ckpt"]),
+        // The example: sentence embeddings with all-MiniLM-L6-v2 on FP32 or FP8 weights.
+        .executable(name: "minilm-embed", targets: ["minilm-embed"]),
     ],
     dependencies: [
         // Documentation only: `swift package generate-documentation --target FP8` (scripts/docs.sh).
@@ -41,6 +43,11 @@ let package = Package(
         // all-MiniLM-L6-v2 (6-layer BERT): WordPiece tokenizer, forward pass on the library's GEMMs, recipes
         // FP32 / weight-only FP8 / DeepSeek W8A8. A library target so the tests and the bench can drive it.
         .target(name: "MiniLM", dependencies: ["FP8", "SafeTensors"], path: "Sources/MiniLM"),
+        .executableTarget(
+            name: "minilm-embed",
+            dependencies: ["MiniLM", "FP8", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Sources/minilm-embed"
+        ),
         // The C core, usable from C on its own (one public header: CSupport/include/fp8.h).
         // SIMD is enabled per function and chosen at run time (no unsafe build flags), so the package can be
         // a dependency.
@@ -85,7 +92,7 @@ let package = Package(
         .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors"], path: "Tests/SafeTensorsTests"),
         .testTarget(name: "CkptToolTests", dependencies: ["CkptTool", "SafeTensors", "FP8"], path: "Tests/CkptToolTests",
                     exclude: ["ckpt_oracle.py"]), // run by the tests from the source tree (#filePath)
-        .testTarget(name: "MiniLMTests", dependencies: ["MiniLM", "FP8", "SafeTensors"], path: "Tests/MiniLMTests",
+        .testTarget(name: "MiniLMTests", dependencies: ["MiniLM", "FP8", "SafeTensors", "CkptTool"], path: "Tests/MiniLMTests",
                     exclude: ["Fixtures"]), // read from the source tree (#filePath)
     ]
 )

@@ -63,11 +63,13 @@ public enum MiniLMFiles {
         p.standardError = err
         do { try p.run() } catch { throw MiniLMError.modelNotFound("cannot start \(python): \(error)") }
         // Read both pipes before waiting; stderr on its own thread so neither pipe can fill and block.
-        var errData = Data()
+        final class Box: @unchecked Sendable { var data = Data() } // written by one thread, read after wait()
+        let errBox = Box()
         let group = DispatchGroup()
-        DispatchQueue.global().async(group: group) { errData = err.fileHandleForReading.readDataToEndOfFile() }
+        DispatchQueue.global().async(group: group) { errBox.data = err.fileHandleForReading.readDataToEndOfFile() }
         let outData = out.fileHandleForReading.readDataToEndOfFile()
         group.wait()
+        let errData = errBox.data
         p.waitUntilExit()
         return (p.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
     }
@@ -81,12 +83,15 @@ public enum MiniLMError: Error, CustomStringConvertible, Equatable {
     case badCheckpoint(String)
     /// `vocab.txt` is unreadable or lacks a required special token.
     case badVocabulary(String)
+    /// A sentence cannot be embedded: no tokens, too many, or a token id outside the vocabulary.
+    case badInput(String)
 
     public var description: String {
         switch self {
         case .modelNotFound(let s): return "MiniLM model not found: \(s)"
         case .badCheckpoint(let s): return "MiniLM checkpoint: \(s)"
         case .badVocabulary(let s): return "MiniLM vocabulary: \(s)"
+        case .badInput(let s): return "MiniLM input: \(s)"
         }
     }
 }
