@@ -134,17 +134,36 @@ func scaleValues(_ t: SafeTensor, file: String) throws -> [Float] {
     }
 }
 
-/// Progress on stderr: `\r`-updated when stderr is a terminal, otherwise a line every 10 seconds; nothing
-/// for work shorter than a second.
+/// Progress on stderr: tensor i of n, how far into it, GB/s, and its name. `\r`-updated when stderr is a
+/// terminal, otherwise a line every 10 seconds; nothing for work shorter than a second. The conversions
+/// update it after every piece of a tensor (a few MB), so it moves inside one huge tensor too.
 public final class ProgressLine {
     private let start = Date()
     private var last = Date.distantPast
-    private let tty = isatty(2) != 0
+    private let tty: Bool
     private var shown = false
     private let label: String
+    private let delay: TimeInterval
+    private let interval: TimeInterval
+    private let write: (String) -> Void
     public var enabled = true
 
-    public init(_ label: String) { self.label = label }
+    /// - Parameters:
+    ///   - label: the first word of each line (the subcommand).
+    ///   - delay: nothing is shown before this many seconds have passed (default 1).
+    ///   - interval: the least time between two updates (default 0.1 s on a terminal, 10 s otherwise).
+    ///   - write: where each update goes, as a whole line without its newline (default: stderr, `\r`-updated
+    ///     on a terminal).
+    public init(_ label: String, after delay: TimeInterval = 1, every interval: TimeInterval? = nil,
+                write: ((String) -> Void)? = nil) {
+        self.label = label
+        self.delay = delay
+        tty = write == nil && isatty(2) != 0
+        self.interval = interval ?? (tty ? 0.1 : 10)
+        self.write = write ?? { [tty] text in
+            FileHandle.standardError.write((tty ? "\r\u{1B}[K" + text : text + "\n").data(using: .utf8)!)
+        }
+    }
 
     /// Reports tensor `i` of `n` (1-based), `fraction` of it done when given, after `bytes` bytes processed
     /// in total (GB/s is `bytes` over the time since this line was made).
@@ -152,16 +171,11 @@ public final class ProgressLine {
         guard enabled else { return }
         let now = Date()
         let elapsed = now.timeIntervalSince(start)
-        guard elapsed >= 1, now.timeIntervalSince(last) >= (tty ? 0.1 : 10) else { return }
+        guard elapsed >= delay, now.timeIntervalSince(last) >= interval else { return }
         last = now
-        let gbs = Double(bytes) / elapsed / 1e9
+        let gbs = elapsed > 0 ? Double(bytes) / elapsed / 1e9 : 0
         let part = fraction.map { String(format: " (%d%%)", Int(($0 * 100).rounded(.down))) } ?? ""
-        let text = String(format: "%@: tensor %d of %d%@, %.2f GB/s, %@", label, i, n, part, gbs, name)
-        if tty {
-            FileHandle.standardError.write(("\r\u{1B}[K" + text).data(using: .utf8)!)
-        } else {
-            FileHandle.standardError.write((text + "\n").data(using: .utf8)!)
-        }
+        write(String(format: "%@: tensor %d of %d%@, %.2f GB/s, %@", label, i, n, part, gbs, name))
         shown = true
     }
 
@@ -445,7 +459,7 @@ final class WorkProgress {
     }
 
     /// `n` more bytes of the current tensor are done, `fraction` of it in all.
-    func advance(_ n: Int, fraction: Double) throws {
+    func advance(_ n: Int, _ fraction: Double) throws {
         bytes += n
         line?.update(index, of: total, bytes: bytes, name: tensor, fraction: fraction)
         try Interruption.check(file: file, tensor: tensor)
@@ -457,21 +471,28 @@ final class WorkProgress {
 /// Bytes per piece of a plain copy.
 let copyPieceBytes = 16 << 20
 
+/// Calls `body` with the bytes of `t` in pieces of `size` bytes, in order; after each piece, releases its
+/// mapped pages and calls `advance(its byte count, the fraction of `t` done)`.
+func forEachBytePiece(of t: SafeTensor, size: Int, advance: (Int, Double) throws -> Void,
+                      _ body: (UnsafeRawBufferPointer) throws -> Void) rethrows {
+    try t.withUnsafeBytes { raw in
+        var at = 0
+        while at < raw.count {
+            let n = min(size, raw.count - at)
+            try body(UnsafeRawBufferPointer(rebasing: raw[at..<(at + n)]))
+            t.releasePages(at..<(at + n))
+            at += n
+            try advance(n, Double(at) / Double(raw.count))
+        }
+    }
+}
+
 /// A source that copies `t` (of the shard `file`) byte for byte, in pieces: progress and interruption
 /// checks after each, and each piece's mapped pages released once written. `done` runs at the end.
 func copySource(_ t: SafeTensor, file: String, progress: WorkProgress, done: @escaping () -> Void) -> SafeTensorsSource {
     SafeTensorsSource(name: t.name, dtype: t.dtype, shape: t.shape) { sink in
         try progress.begin(t.name, file: file)
-        try t.withUnsafeBytes { raw in
-            var at = 0
-            while at < raw.count {
-                let n = min(copyPieceBytes, raw.count - at)
-                try sink.write(UnsafeRawBufferPointer(rebasing: raw[at..<(at + n)]))
-                t.releasePages(at..<(at + n))
-                at += n
-                try progress.advance(n, fraction: Double(at) / Double(raw.count))
-            }
-        }
+        try forEachBytePiece(of: t, size: copyPieceBytes, advance: progress.advance) { try sink.write($0) }
         done()
     }
 }

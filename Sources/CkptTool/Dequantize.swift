@@ -173,7 +173,7 @@ private func dequantizeTensor(_ t: SafeTensor, format: FP8Format, scales: [Float
             case .f32: try m.dequantized().withUnsafeBytes { try sink.write($0) }
             }
             t.releasePages((r0 * k)..<((r0 + rows) * k))
-            try progress.advance(rows * k * outBytes, fraction: Double(r0 + rows) / Double(n))
+            try progress.advance(rows * k * outBytes, Double(r0 + rows) / Double(n))
         }
     }
 }

@@ -74,23 +74,15 @@ func codeStats(_ t: SafeTensor, format: FP8Format, advance: (Int, Double) throws
     rethrows -> (nan: Int, inf: Int, posMax: Int, negMax: Int, zero: Double) {
     var hist = [Int](repeating: 0, count: 256)
     let slice = 1 << 20
-    try t.withUnsafeBytes { raw in
-        var at = 0
-        while at < raw.count {
-            let n = min(copyPieceBytes, raw.count - at)
-            let slices = (n + slice - 1) / slice
-            var parts = [Int](repeating: 0, count: 256 * slices)
-            parts.withUnsafeMutableBufferPointer { h in
-                DispatchQueue.concurrentPerform(iterations: slices) { j in
-                    let lo = at + j * slice, hi = min(at + n, lo + slice)
-                    for b in raw[lo..<hi] { h[256 * j + Int(b)] += 1 }
-                }
+    try forEachBytePiece(of: t, size: pieceElements, advance: advance) { piece in
+        let slices = (piece.count + slice - 1) / slice
+        var parts = [Int](repeating: 0, count: 256 * slices)
+        parts.withUnsafeMutableBufferPointer { h in
+            DispatchQueue.concurrentPerform(iterations: slices) { j in
+                for b in piece[(j * slice)..<min(piece.count, (j + 1) * slice)] { h[256 * j + Int(b)] += 1 }
             }
-            for j in 0..<slices { for c in 0..<256 { hist[c] += parts[256 * j + c] } }
-            t.releasePages(at..<(at + n))
-            at += n
-            try advance(n, Double(at) / Double(raw.count))
         }
+        for j in 0..<slices { for c in 0..<256 { hist[c] += parts[256 * j + c] } }
     }
     var nan = 0, inf = 0
     let posMax: Int, negMax: Int

@@ -106,7 +106,7 @@ private func quantizeTensor(_ t: SafeTensor, format: FP8Format, block: BlockSize
             signal += s
             noise += e
             t.releasePages((r0 * k * esize)..<((r0 + rows) * k * esize))
-            try progress.advance(rows * k * esize, fraction: Double(r0 + rows) / Double(n))
+            try progress.advance(rows * k * esize, Double(r0 + rows) / Double(n))
         }
     }
     return (scales, noise == 0 ? .infinity : 10 * log10(signal / noise))
