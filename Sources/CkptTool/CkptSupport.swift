@@ -110,10 +110,12 @@ func fp8Format(_ dtype: SafeTensorsDType) -> FP8Format? {
     }
 }
 
-/// The scale tensor's values as `Float` (F32, F16, BF16 or F8_E8M0 = 2^(e-127)).
+/// The scale tensor's values as `Float` (F32, F16, BF16 or F8_E8M0 = 2^(e-127)); its mapped pages are
+/// released afterwards.
 /// - Throws: ``CkptError`` for another dtype, or an E8M0 NaN code (0xFF).
 func scaleValues(_ t: SafeTensor, file: String) throws -> [Float] {
     let n = t.elementCount
+    defer { t.releasePages(0..<t.byteCount) }
     return try t.withUnsafeBytes { raw -> [Float] in
         switch t.dtype {
         case .f32:

@@ -29,8 +29,9 @@ public struct DequantizeSummary: Equatable {
 /// One output tensor of a shard.
 private enum Job {
     case copy(SafeTensor)
-    /// FP8 weight, its format, its scales (checked) and how they apply.
-    case dequantize(SafeTensor, FP8Format, scales: [Float], kind: ScaleKind)
+    /// FP8 weight, its format, its scale tensor (checked; its values are read again when the weight is
+    /// written, so that the plan holds no scale values) and the file it is in, and how it applies.
+    case dequantize(SafeTensor, FP8Format, scale: SafeTensor, scaleFile: String, kind: ScaleKind)
 }
 
 /// `dequantize IN OUT`: writes a copy of the checkpoint with every FP8 tensor `X` that has a scale
@@ -91,7 +92,7 @@ public func dequantize(input inputPath: String, output: String, dtype: OutputDTy
                 jobs.append(.copy(t))
                 continue
             }
-            var found: ([Float], ScaleKind)?
+            var found: (SafeTensor, String, ScaleKind)?
             for suffix in [scaleInvSuffix, scaleSuffix] {
                 guard let (s, sfile) = try input.lookup(name + suffix) else { continue }
                 guard let kind = scaleKind(scaleName: s.name, scaleShape: s.shape, weightShape: t.shape, block: block)
@@ -103,16 +104,15 @@ public func dequantize(input inputPath: String, output: String, dtype: OutputDTy
                     throw CkptError(file: sfile, tensor: s.name,
                                     "scale shape \(s.shape) does not fit weight '\(name)' of shape \(t.shape): expected \(want)")
                 }
-                let values = try scaleValues(s, file: sfile) // dtype and E8M0 NaN checks, before any output
-                try checkScales(values, name: s.name, file: sfile)
-                found = (values, kind)
+                try checkScales(try scaleValues(s, file: sfile), name: s.name, file: sfile) // before any output
+                found = (s, sfile, kind)
                 break
             }
-            guard let (scales, kind) = found else {
+            guard let (scale, scaleFile, kind) = found else {
                 throw CkptError(file: f.path, tensor: name,
                                 "FP8 tensor (\(t.dtype)) has no scale tensor '\(name)\(scaleInvSuffix)' or '\(name)\(scaleSuffix)'")
             }
-            jobs.append(.dequantize(t, format, scales: scales, kind: kind))
+            jobs.append(.dequantize(t, format, scale: scale, scaleFile: scaleFile, kind: kind))
         }
         plan.append((shardName, f.metadata, jobs))
     }
@@ -125,9 +125,10 @@ public func dequantize(input inputPath: String, output: String, dtype: OutputDTy
             switch job {
             case .copy(let t):
                 return copySource(t, file: file, progress: progress) { summary.copied += 1 }
-            case let .dequantize(t, format, scales, kind):
+            case let .dequantize(t, format, scale, scaleFile, kind):
                 return SafeTensorsSource(name: t.name, dtype: dtype.safeTensors, shape: t.shape) { sink in
                     try progress.begin(t.name, file: file)
+                    let scales = try scaleValues(scale, file: scaleFile)
                     try dequantizeTensor(t, format: format, scales: scales, kind: kind, block: block, dtype: dtype,
                                          file: file, sink: sink, progress: progress)
                     summary.dequantized += 1

@@ -29,7 +29,7 @@ func runReporting(_ body: () throws -> Void) throws {
     installInterruptHandlers()
     do { try body() } catch let e as CkptError {
         FileHandle.standardError.write("fp8-ckpt: \(e.signal == nil ? "error: " : "")\(e)\n".data(using: .utf8)!)
-        throw ExitCode(128 + (e.signal ?? -127))
+        throw ExitCode(e.signal.map { 128 + $0 } ?? 1)
     }
 }
 
