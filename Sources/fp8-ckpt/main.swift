@@ -15,9 +15,9 @@ struct FP8Ckpt: ParsableCommand {
           fp8-ckpt dequantize DeepSeek-V3/ DeepSeek-V3-bf16/ --dtype bf16
           fp8-ckpt quantize Llama-3.2-1B/ Llama-3.2-1B-FP8/ --block 128x128 --scale-rule amax
 
-        Errors in the input name the file and the tensor, exit with status 1 and leave no output.
-        Output is written to a hidden temporary beside OUT (.OUT.tmp-PID-RANDOM) and renamed at the end;
-        SIGINT or SIGTERM removes it and exits with status 130 or 143.
+        Errors in the input name the file and the tensor, exit with status 1 and leave no output. \
+        Output is written to a hidden temporary beside OUT (.OUT.tmp-PID-RANDOM in OUT's directory) and \
+        renamed to OUT at the end; SIGINT or SIGTERM removes it and exits with status 130 or 143.
         """,
         subcommands: [Inspect.self, Dequantize.self, Quantize.self]
     )
