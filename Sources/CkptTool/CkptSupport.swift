@@ -404,8 +404,9 @@ public func installInterruptHandlers(grace: TimeInterval = 10) {
     for sig in [SIGINT, SIGTERM] {
         signal(sig, SIG_IGN) // delivered to the dispatch source instead
         let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
-        source.setEventHandler {
-            if Interruption.request(sig) {
+        source.setEventHandler { // the source lives as long as the process (Interruption.keep)
+            // `data` counts the signals since the last call: two quick ones arrive as one event.
+            if Interruption.request(sig) && source.data < 2 {
                 DispatchQueue.global().asyncAfter(deadline: .now() + grace) { Interruption.forceExit(sig) }
             } else {
                 Interruption.forceExit(sig)

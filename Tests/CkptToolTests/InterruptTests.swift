@@ -78,19 +78,24 @@ extension CkptToolTests {
     func testSigintAndSigtermRemoveTheTemporaryOutput() throws {
         let input = try makeBig()
         let before = try snapshot()
-        // SIGINT while a directory is written, SIGTERM while a single file is.
-        for (sig, name, args) in [(SIGINT, "out", ["dequantize", input, dir + "/out", "--dtype", "f32"]),
-                                  (SIGTERM, "one.safetensors", ["dequantize", input + "/model-00001-of-00001.safetensors",
-                                                                dir + "/one.safetensors", "--dtype", "f32"])] {
+        // SIGINT while a directory is written, SIGTERM while a single file is, and SIGINT twice in a row
+        // (the second one removes the temporaries and exits at once, whatever the work is doing).
+        let dirArgs = ["dequantize", input, dir + "/out", "--dtype", "f32"]
+        let fileArgs = ["dequantize", input + "/model-00001-of-00001.safetensors", dir + "/one.safetensors", "--dtype", "f32"]
+        for (sig, twice, name, args) in [(SIGINT, false, "out", dirArgs), (SIGTERM, false, "one.safetensors", fileArgs),
+                                         (SIGINT, true, "out", dirArgs), (SIGINT, true, "one.safetensors", fileArgs)] {
             let (p, _, errPath) = try startWriting(args, output: name)
             kill(p.processIdentifier, sig)
+            if twice { kill(p.processIdentifier, sig) }
             p.waitUntilExit()
             let err = String(decoding: FileManager.default.contents(atPath: errPath) ?? Data(), as: UTF8.self)
             try FileManager.default.removeItem(atPath: errPath)
-            XCTAssertEqual(p.terminationReason, .exit, err)
-            XCTAssertEqual(p.terminationStatus, 128 + sig, err)
-            XCTAssertTrue(err.contains("interrupted by \(sig == SIGINT ? "SIGINT" : "SIGTERM")"), err)
-            XCTAssertEqual(try snapshot(), before, "\(name): output or temporary left behind")
+            let label = "\(name), signal \(sig)\(twice ? " twice" : ""): \(err)"
+            XCTAssertEqual(p.terminationReason, .exit, label)
+            XCTAssertEqual(p.terminationStatus, 128 + sig, label)
+            XCTAssertTrue(err.contains(twice ? (sig == SIGINT ? "SIGINT" : "SIGTERM")
+                                             : "interrupted by \(sig == SIGINT ? "SIGINT" : "SIGTERM")"), label)
+            XCTAssertEqual(try snapshot(), before, "\(label): output or temporary left behind")
         }
     }
 
