@@ -4,8 +4,9 @@ import Foundation
 import SafeTensors
 import XCTest
 
-/// The oracle: Tests/CkptToolTests/ckpt_oracle.py (numpy + ml_dtypes, installed with pip when missing)
-/// writes the synthetic DeepSeek-style checkpoints and dequantizes them on its own.
+/// The oracle: Tests/CkptToolTests/ckpt_oracle.py (numpy + ml_dtypes, and the safetensors package for
+/// loading; installed with pip when missing) writes the synthetic checkpoints and applies the documented
+/// rules on its own.
 enum Oracle {
     static let python = ProcessInfo.processInfo.environment["PYTHON"] ?? "python3"
     static let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("ckpt_oracle.py").path
@@ -44,14 +45,16 @@ enum Oracle {
         try JSONSerialization.jsonObject(with: Data(try run(args).utf8)) as! [String: Any]
     }
 
-    /// `import numpy, ml_dtypes`, installing them with pip once when missing.
+    /// `import numpy, ml_dtypes, safetensors`, installing them with pip once when missing.
     static func ensure() throws {
         lock.lock()
         defer { lock.unlock() }
         if ready { return }
-        if try spawn("/usr/bin/env", [python, "-c", "import numpy, ml_dtypes"]).0 != 0 {
-            let (st, _, e) = try spawn("/usr/bin/env", [python, "-m", "pip", "install", "--quiet", "numpy", "ml_dtypes"])
-            guard st == 0 else { throw NSError(domain: "oracle", code: 1, userInfo: [NSLocalizedDescriptionKey: "pip install numpy ml_dtypes failed: \(e)"]) }
+        if try spawn("/usr/bin/env", [python, "-c", "import numpy, ml_dtypes, safetensors"]).0 != 0 {
+            let (st, _, e) = try spawn("/usr/bin/env", [python, "-m", "pip", "install", "--quiet", "numpy", "ml_dtypes", "safetensors"])
+            guard st == 0 else {
+                throw NSError(domain: "oracle", code: 1, userInfo: [NSLocalizedDescriptionKey: "pip install numpy ml_dtypes safetensors failed: \(e)"])
+            }
         }
         ready = true
     }

@@ -58,6 +58,11 @@ extension CkptToolTests {
                 let rt = try Oracle.json(["check_roundtrip", model, d, fmt, rule.rawValue, "128", "128", dtype.rawValue])
                 XCTAssertEqual(rt["problems"] as? [String], [], "\(label) \(dtype)")
                 XCTAssertEqual(rt["tensors"] as? Int, original.names.count, "\(label) \(dtype)")
+                if dtype == .f32 { // numpy has F32 (not BF16): every tensor loads in the safetensors package
+                    let sd = try Oracle.json(["st_load", d])
+                    XCTAssertEqual(sd["problems"] as? [String], [], label)
+                    XCTAssertEqual(sd["loaded"] as? Int, original.names.count, label)
+                }
                 try FileManager.default.removeItem(atPath: d)
             }
             try FileManager.default.removeItem(atPath: q)
