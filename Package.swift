@@ -90,7 +90,7 @@ let package = Package(
         ),
         .testTarget(name: "BFloat16Tests", dependencies: ["BFloat16Module"], path: "Tests/BFloat16Tests"),
         .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors"], path: "Tests/SafeTensorsTests"),
-        .testTarget(name: "CkptToolTests", dependencies: ["CkptTool", "SafeTensors", "FP8"], path: "Tests/CkptToolTests",
+        .testTarget(name: "CkptToolTests", dependencies: ["CkptTool", "SafeTensors", "FP8", "MiniLM"], path: "Tests/CkptToolTests",
                     exclude: ["ckpt_oracle.py"]), // run by the tests from the source tree (#filePath)
         .testTarget(name: "MiniLMTests", dependencies: ["MiniLM", "FP8", "SafeTensors", "CkptTool"], path: "Tests/MiniLMTests",
                     exclude: ["Fixtures"]), // read from the source tree (#filePath)

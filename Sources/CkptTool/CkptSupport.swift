@@ -4,7 +4,8 @@ import Foundation
 import SafeTensors
 
 /// Why the checkpoint tool refused an input: one message naming the file and, where one is involved, the
-/// tensor. The tool prints ``description`` and exits with status 1; no output is left behind.
+/// tensor. The tool prints ``description`` and exits with status 1 (128 + the signal number for an
+/// interruption, see ``signal``); no output is left behind.
 public struct CkptError: Error, CustomStringConvertible, Equatable {
     /// The file the problem is in (a shard, `config.json`, the index, or the output path).
     public var file: String
@@ -12,11 +13,15 @@ public struct CkptError: Error, CustomStringConvertible, Equatable {
     public var tensor: String?
     /// What is wrong.
     public var message: String
+    /// The signal (SIGINT, SIGTERM) that interrupted the work, when that is what stopped it (see
+    /// ``Interruption``); nil for a problem with the input.
+    public var signal: Int32?
 
-    public init(file: String, tensor: String? = nil, _ message: String) {
+    public init(file: String, tensor: String? = nil, _ message: String, signal: Int32? = nil) {
         self.file = file
         self.tensor = tensor
         self.message = message
+        self.signal = signal
     }
 
     public var description: String {
@@ -105,10 +110,12 @@ func fp8Format(_ dtype: SafeTensorsDType) -> FP8Format? {
     }
 }
 
-/// The scale tensor's values as `Float` (F32, F16, BF16 or F8_E8M0 = 2^(e-127)).
+/// The scale tensor's values as `Float` (F32, F16, BF16 or F8_E8M0 = 2^(e-127)); its mapped pages are
+/// released afterwards.
 /// - Throws: ``CkptError`` for another dtype, or an E8M0 NaN code (0xFF).
 func scaleValues(_ t: SafeTensor, file: String) throws -> [Float] {
     let n = t.elementCount
+    defer { t.releasePages(0..<t.byteCount) }
     return try t.withUnsafeBytes { raw -> [Float] in
         switch t.dtype {
         case .f32:
@@ -129,32 +136,48 @@ func scaleValues(_ t: SafeTensor, file: String) throws -> [Float] {
     }
 }
 
-/// Progress on stderr: `\r`-updated when stderr is a terminal, otherwise a line every 10 seconds; nothing
-/// for work shorter than a second.
+/// Progress on stderr: tensor i of n, how far into it, GB/s, and its name. `\r`-updated when stderr is a
+/// terminal, otherwise a line every 10 seconds; nothing for work shorter than a second. The conversions
+/// update it after every piece of a tensor (a few MB), so it moves inside one huge tensor too.
 public final class ProgressLine {
     private let start = Date()
     private var last = Date.distantPast
-    private let tty = isatty(2) != 0
+    private let tty: Bool
     private var shown = false
     private let label: String
+    private let delay: TimeInterval
+    private let interval: TimeInterval
+    private let write: (String) -> Void
     public var enabled = true
 
-    public init(_ label: String) { self.label = label }
+    /// - Parameters:
+    ///   - label: the first word of each line (the subcommand).
+    ///   - delay: nothing is shown before this many seconds have passed (default 1).
+    ///   - interval: the least time between two updates (default 0.1 s on a terminal, 10 s otherwise).
+    ///   - write: where each update goes, as a whole line without its newline (default: stderr, `\r`-updated
+    ///     on a terminal).
+    public init(_ label: String, after delay: TimeInterval = 1, every interval: TimeInterval? = nil,
+                write: ((String) -> Void)? = nil) {
+        self.label = label
+        self.delay = delay
+        tty = write == nil && isatty(2) != 0
+        self.interval = interval ?? (tty ? 0.1 : 10)
+        self.write = write ?? { [tty] text in
+            FileHandle.standardError.write((tty ? "\r\u{1B}[K" + text : text + "\n").data(using: .utf8)!)
+        }
+    }
 
-    /// Reports tensor `i` of `n` after `bytes` bytes processed in total.
-    public func update(_ i: Int, of n: Int, bytes: Int, name: String) {
+    /// Reports tensor `i` of `n` (1-based), `fraction` of it done when given, after `bytes` bytes processed
+    /// in total (GB/s is `bytes` over the time since this line was made).
+    public func update(_ i: Int, of n: Int, bytes: Int, name: String, fraction: Double? = nil) {
         guard enabled else { return }
         let now = Date()
         let elapsed = now.timeIntervalSince(start)
-        guard elapsed >= 1, now.timeIntervalSince(last) >= (tty ? 0.1 : 10) else { return }
+        guard elapsed >= delay, now.timeIntervalSince(last) >= interval else { return }
         last = now
-        let gbs = Double(bytes) / elapsed / 1e9
-        let text = String(format: "%@: tensor %d of %d, %.2f GB/s, %@", label, i, n, gbs, name)
-        if tty {
-            FileHandle.standardError.write(("\r\u{1B}[K" + text).data(using: .utf8)!)
-        } else {
-            FileHandle.standardError.write((text + "\n").data(using: .utf8)!)
-        }
+        let gbs = elapsed > 0 ? Double(bytes) / elapsed / 1e9 : 0
+        let part = fraction.map { String(format: " (%d%%)", Int(($0 * 100).rounded(.down))) } ?? ""
+        write(String(format: "%@: tensor %d of %d%@, %.2f GB/s, %@", label, i, n, part, gbs, name))
         shown = true
     }
 
@@ -165,17 +188,17 @@ public final class ProgressLine {
 }
 
 /// Writes a checkpoint directory atomically: everything goes into a hidden temporary sibling of the
-/// output, renamed to the output path at the end; on error the temporary directory is removed. The output
-/// path must not exist (the tool never overwrites).
+/// output, `PARENT/.NAME.tmp-PID-RANDOM` for the output `PARENT/NAME` (``temporaryPrefix(of:)``), renamed to
+/// the output path at the end; on error (an interruption included) the temporary directory is removed. The
+/// output path must not exist (the tool never overwrites).
 func withAtomicDirectory<R>(_ outputPath: String, _ body: (String) throws -> R) throws -> R {
     let fm = FileManager.default
     let output = withDirectory(outputPath)
     guard !fm.fileExists(atPath: output) else { throw CkptError(file: outputPath, "output already exists") }
-    guard let slash = output.lastIndex(of: "/"), output[output.index(after: slash)...] != "" else {
+    guard let (parent, prefix) = temporaryPrefix(of: output) else {
         throw CkptError(file: outputPath, "not a usable output path")
     }
-    let parent = String(output[..<slash]), base = String(output[output.index(after: slash)...])
-    let tmp = parent + "/.\(base).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+    let tmp = (parent == "/" ? "" : parent) + "/" + prefix + "\(UInt32.random(in: 0...UInt32.max))"
     do { try fm.createDirectory(atPath: tmp, withIntermediateDirectories: false) } catch {
         throw CkptError(file: tmp, "cannot create the temporary output directory: \(error.localizedDescription)")
     }
@@ -189,6 +212,17 @@ func withAtomicDirectory<R>(_ outputPath: String, _ body: (String) throws -> R) 
         try? fm.removeItem(atPath: tmp)
         throw error
     }
+}
+
+/// Where the temporaries of `output` live: its parent directory, and the name prefix `.NAME.tmp-PID-`
+/// (NAME the last component of `output`, PID this process's id) shared by the hidden temporary directory
+/// of ``withAtomicDirectory(_:_:)`` and the temporary file `SafeTensorsWriter` writes for a single-file
+/// output; a random number follows the prefix. Nil for a path without a last component.
+func temporaryPrefix(of output: String) -> (parent: String, prefix: String)? {
+    let p = withDirectory(output)
+    guard let slash = p.lastIndex(of: "/"), p[p.index(after: slash)...] != "" else { return nil }
+    let parent = slash == p.startIndex ? "/" : String(p[..<slash])
+    return (parent, ".\(p[p.index(after: slash)...]).tmp-\(getpid())-")
 }
 
 /// `path` with a directory part (`x` -> `./x`) and no trailing `/` (Foundation on Linux traps in
@@ -267,5 +301,280 @@ struct OpenedInput {
             throw CkptError(file: f.path, tensor: name, "listed in the index but not in this shard")
         }
         return (t, f.path)
+    }
+}
+
+// MARK: - Interruption
+
+/// Cooperative interruption of a conversion. ``installInterruptHandlers(grace:)`` (the `fp8-ckpt`
+/// executable calls it) turns SIGINT and SIGTERM into ``request(_:)``; `dequantize` and `quantize` check
+/// before each tensor and after each piece of one (a few MB), and unwind through their error path, which
+/// removes the temporary output: the error is a ``CkptError`` with ``CkptError/signal`` set, and the tool
+/// exits with status 128 + the signal number (130 for SIGINT, 143 for SIGTERM). SIGKILL cannot be caught:
+/// a killed run leaves nothing at the output path, only its hidden temporary (see
+/// ``temporaryPrefix(of:)``: `PARENT/.NAME.tmp-PID-RANDOM`, a directory for a checkpoint directory, a file
+/// for a single `.safetensors` output).
+public enum Interruption {
+    private static let lock = NSLock()
+    private static var received: Int32 = 0
+    private static var outputs: [String] = []
+    private static var sources: [DispatchSourceSignal] = []
+
+    /// The signal received, or 0 when none has been.
+    public static var pendingSignal: Int32 {
+        lock.lock()
+        defer { lock.unlock() }
+        return received
+    }
+
+    /// Records signal `sig` (the first one received is kept). Returns true the first time.
+    @discardableResult
+    public static func request(_ sig: Int32) -> Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        guard received == 0 else { return false }
+        received = sig
+        return true
+    }
+
+    /// Forgets a received signal (for tests driving the library in-process).
+    public static func reset() {
+        lock.lock()
+        received = 0
+        lock.unlock()
+    }
+
+    /// Throws the interruption error when a signal has been received.
+    static func check(file: String, tensor: String?) throws {
+        let sig = pendingSignal
+        guard sig != 0 else { return }
+        throw CkptError(file: file, tensor: tensor, "interrupted by \(signalName(sig)); the temporary output was removed",
+                        signal: sig)
+    }
+
+    /// Registers an output path whose temporaries ``forceExit(_:)`` removes (while it is being written).
+    static func writing(_ output: String) {
+        lock.lock()
+        outputs.append(output)
+        lock.unlock()
+    }
+
+    static func done(_ output: String) {
+        lock.lock()
+        if let i = outputs.lastIndex(of: output) { outputs.remove(at: i) }
+        lock.unlock()
+    }
+
+    static func keep(_ source: DispatchSourceSignal) {
+        lock.lock()
+        sources.append(source)
+        lock.unlock()
+    }
+
+    /// The last resort when the work does not unwind in time (or on a second signal): removes every
+    /// temporary of the outputs being written (``temporaryPrefix(of:)``, this process's PID) and exits
+    /// with status 128 + `sig` at once.
+    static func forceExit(_ sig: Int32) -> Never {
+        lock.lock()
+        let paths = outputs
+        lock.unlock()
+        let fm = FileManager.default
+        for output in paths {
+            guard let (parent, prefix) = temporaryPrefix(of: output),
+                  let entries = try? fm.contentsOfDirectory(atPath: parent) else { continue }
+            for e in entries where e.hasPrefix(prefix) { try? fm.removeItem(atPath: parent + "/" + e) }
+        }
+        FileHandle.standardError.write("fp8-ckpt: \(signalName(sig)): stopped; temporary output removed\n".data(using: .utf8)!)
+        _exit(128 + sig)
+    }
+
+    static func signalName(_ sig: Int32) -> String {
+        switch sig {
+        case SIGINT: return "SIGINT"
+        case SIGTERM: return "SIGTERM"
+        default: return "signal \(sig)"
+        }
+    }
+}
+
+/// Makes SIGINT and SIGTERM interrupt a conversion cleanly (see ``Interruption``): the first signal asks
+/// the work to stop at its next check; if it has not exited `grace` seconds later, or on a second signal,
+/// the temporaries are removed and the process exits with 128 + the signal number.
+public func installInterruptHandlers(grace: TimeInterval = 10) {
+    for sig in [SIGINT, SIGTERM] {
+        signal(sig, SIG_IGN) // delivered to the dispatch source instead
+        let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+        source.setEventHandler { // the source lives as long as the process (Interruption.keep)
+            // `data` counts the signals since the last call: two quick ones arrive as one event.
+            if Interruption.request(sig) && source.data < 2 {
+                DispatchQueue.global().asyncAfter(deadline: .now() + grace) { Interruption.forceExit(sig) }
+            } else {
+                Interruption.forceExit(sig)
+            }
+        }
+        source.resume()
+        Interruption.keep(source)
+    }
+}
+
+// MARK: - Streaming in pieces
+
+/// Elements per piece of a conversion (4 Mi): what one step holds in memory besides the tensor's
+/// mapped bytes, and how often progress is shown and an interruption noticed inside a large tensor.
+let pieceElements = 1 << 22
+
+/// Calls `body(firstRow, rowCount)` over the rows of a `[rows, cols]` tensor in pieces of about
+/// ``pieceElements`` elements, each starting at a multiple of `align` rows (a scale block's height, so
+/// that every piece holds whole blocks; `align >= rows` means one piece).
+func forEachPiece(rows: Int, cols: Int, align: Int, _ body: (_ row: Int, _ count: Int) throws -> Void) rethrows {
+    let a = max(1, min(align, rows))
+    let per = max(a, pieceElements / max(cols, 1) / a * a)
+    var r = 0
+    while r < rows {
+        let n = min(per, rows - r)
+        try body(r, n)
+        r += n
+    }
+}
+
+/// Counts tensors and bytes for the progress line, and checks for an interruption at each step.
+final class WorkProgress {
+    private let line: ProgressLine?
+    private let total: Int
+    private var index = 0
+    private var tensor = ""
+    private var file = ""
+    /// Bytes processed so far (the GB/s figure).
+    private(set) var bytes = 0
+
+    init(_ line: ProgressLine?, total: Int) {
+        self.line = line
+        self.total = total
+    }
+
+    /// Starts the next tensor.
+    func begin(_ name: String, file: String) throws {
+        index += 1
+        tensor = name
+        self.file = file
+        try Interruption.check(file: file, tensor: name)
+        line?.update(index, of: total, bytes: bytes, name: name, fraction: 0)
+    }
+
+    /// `n` more bytes of the current tensor are done, `fraction` of it in all.
+    func advance(_ n: Int, _ fraction: Double) throws {
+        bytes += n
+        line?.update(index, of: total, bytes: bytes, name: tensor, fraction: fraction)
+        try Interruption.check(file: file, tensor: tensor)
+    }
+
+    func finish() { line?.finish() }
+}
+
+/// Bytes per piece of a plain copy.
+let copyPieceBytes = 16 << 20
+
+/// Calls `body` with the bytes of `t` in pieces of `size` bytes, in order; after each piece, releases its
+/// mapped pages and calls `advance(its byte count, the fraction of `t` done)`.
+func forEachBytePiece(of t: SafeTensor, size: Int, advance: (Int, Double) throws -> Void,
+                      _ body: (UnsafeRawBufferPointer) throws -> Void) rethrows {
+    try t.withUnsafeBytes { raw in
+        var at = 0
+        while at < raw.count {
+            let n = min(size, raw.count - at)
+            try body(UnsafeRawBufferPointer(rebasing: raw[at..<(at + n)]))
+            t.releasePages(at..<(at + n))
+            at += n
+            try advance(n, Double(at) / Double(raw.count))
+        }
+    }
+}
+
+/// A source that copies `t` (of the shard `file`) byte for byte, in pieces: progress and interruption
+/// checks after each, and each piece's mapped pages released once written. `done` runs at the end.
+func copySource(_ t: SafeTensor, file: String, progress: WorkProgress, done: @escaping () -> Void) -> SafeTensorsSource {
+    SafeTensorsSource(name: t.name, dtype: t.dtype, shape: t.shape) { sink in
+        try progress.begin(t.name, file: file)
+        try forEachBytePiece(of: t, size: copyPieceBytes, advance: progress.advance) { try sink.write($0) }
+        done()
+    }
+}
+
+// MARK: - Output
+
+/// One output shard: its file name, `__metadata__`, and its tensors.
+struct OutputShard {
+    var name: String
+    var metadata: [String: String]?
+    var sources: [SafeTensorsSource]
+}
+
+/// Refuses an output path that exists, or that lies inside the input directory (the output would be
+/// read as part of the input, or copied into itself).
+func checkOutput(_ output: String, input: OpenedInput) throws {
+    let out = withDirectory(output)
+    guard !FileManager.default.fileExists(atPath: out) else { throw CkptError(file: output, "output already exists") }
+    guard !input.isFile, let (parent, _) = temporaryPrefix(of: out) else { return }
+    // Resolve symbolic links (and `..`) of both: the output's parent exists or the write fails anyway.
+    func real(_ p: String) -> String? {
+        guard let r = realpath(p, nil) else { return nil }
+        defer { free(r) }
+        return String(cString: r)
+    }
+    guard let inDir = real(input.directory), let outParent = real(parent) else { return }
+    if outParent == inDir || outParent.hasPrefix(inDir == "/" ? "/" : inDir + "/") {
+        throw CkptError(file: output, "the output is inside the input directory \(input.directory)")
+    }
+}
+
+/// Writes the converted checkpoint: for a single-file input, `shards[0]` as the file `output`; for a
+/// directory, atomically (``withAtomicDirectory(_:_:)``): each shard under its name, the index when the
+/// input has one (`weight_map` listing every output tensor, `metadata.total_size` their bytes, other keys
+/// kept), `config` as `config.json` when not nil, and the other files (``copyOtherFiles(from:to:)``).
+/// `producingInGivenOrder` is passed to `SafeTensorsWriter.write`. A single-file output goes through the
+/// writer's own temporary file (same name pattern, see ``temporaryPrefix(of:)``).
+func writeOutput(_ input: OpenedInput, _ shards: [OutputShard], to output: String, config: [String: Any]?,
+                 producingInGivenOrder: Bool = false) throws {
+    try checkOutput(output, input: input)
+    Interruption.writing(output)
+    defer { Interruption.done(output) }
+    func write(_ shard: OutputShard, to path: String) throws {
+        do {
+            try SafeTensorsWriter.write(shard.sources, metadata: shard.metadata, to: path,
+                                        producingInGivenOrder: producingInGivenOrder)
+        } catch { throw CkptError.wrap(error, file: path, tensor: nil) }
+    }
+    if input.isFile {
+        try write(shards[0], to: withDirectory(output))
+        return
+    }
+    try withAtomicDirectory(output) { tmp in
+        for shard in shards { try write(shard, to: tmp + "/" + shard.name) }
+        if let indexPath = input.checkpoint.indexPath {
+            var obj = ((try? JSONSerialization.jsonObject(with: FileManager.default.contents(atPath: indexPath) ?? Data()))
+                as? [String: Any]) ?? [:]
+            var map: [String: String] = [:], total = 0
+            for shard in shards {
+                for t in shard.sources {
+                    map[t.name] = shard.name
+                    total += t.dtype.byteCount(elementCount: t.shape.reduce(1, *)) ?? 0 // the writer checked it
+                }
+            }
+            var meta = (obj["metadata"] as? [String: Any]) ?? [:]
+            meta["total_size"] = total
+            obj["metadata"] = meta
+            obj["weight_map"] = map
+            try writeJSON(obj, to: tmp + "/" + SafeTensorsCheckpoint.indexFileName)
+        }
+        if let config { try writeJSON(config, to: tmp + "/config.json") }
+        try copyOtherFiles(from: input.directory, to: tmp)
+    }
+}
+
+/// Checks that every scale is finite and positive (a zero, negative, infinite or NaN scale cannot have
+/// come from quantization, and would turn every value of its block into 0, NaN or infinity).
+func checkScales(_ scales: [Float], name: String, file: String) throws {
+    if let i = scales.firstIndex(where: { !($0.isFinite && $0 > 0) }) {
+        throw CkptError(file: file, tensor: name, "scale \(i) is \(scales[i]); scales must be finite and positive")
     }
 }

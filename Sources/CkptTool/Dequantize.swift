@@ -29,8 +29,9 @@ public struct DequantizeSummary: Equatable {
 /// One output tensor of a shard.
 private enum Job {
     case copy(SafeTensor)
-    /// FP8 weight, its scale tensor (name and file) and how the scale applies.
-    case dequantize(SafeTensor, FP8Format, scale: String, kind: ScaleKind)
+    /// FP8 weight, its format, its scale tensor (checked; its values are read again when the weight is
+    /// written, so that the plan holds no scale values) and the file it is in, and how it applies.
+    case dequantize(SafeTensor, FP8Format, scale: SafeTensor, scaleFile: String, kind: ScaleKind)
 }
 
 /// `dequantize IN OUT`: writes a copy of the checkpoint with every FP8 tensor `X` that has a scale
@@ -47,13 +48,18 @@ private enum Job {
 /// `quantization_config`, other files copied. For a single `.safetensors` file, `output` is one file.
 ///
 /// Everything is checked before anything is written; the output is created atomically (a hidden temporary
-/// sibling renamed at the end, removed on error), and must not exist. Peak memory is about one tensor.
+/// sibling `.NAME.tmp-PID-RANDOM` renamed at the end, removed on error or interruption, see
+/// ``Interruption``), and must not exist. Tensors are converted in pieces of a few MB on all cores (the
+/// library's thread pool), each piece's input pages released once written, so peak memory is about one
+/// piece (MB), not one tensor or the checkpoint. `progress` shows tensor i of n and GB/s of output.
 /// - Throws: ``CkptError`` naming file and tensor: an FP8 tensor without a scale, a scale whose shape does
-///   not fit (`_scale_inv` must be `[ceil(N/b0), ceil(K/b1)]`), a `_scale_inv` without its FP8 weight, a
-///   scale dtype other than F32/F16/BF16/F8_E8M0, any damaged shard, or an I/O failure.
+///   not fit (`_scale_inv` must be `[ceil(N/b0), ceil(K/b1)]`, `_scale` `[]`, `[1]` or `[N, 1]`), a
+///   scale that is not finite and positive, a `_scale_inv` without its FP8 weight, a scale dtype other than
+///   F32/F16/BF16/F8_E8M0 (or an E8M0 NaN), a malformed `config.json` or index, any damaged shard, an
+///   output that exists or lies inside the input directory, an I/O failure, or an interruption.
 @discardableResult
 public func dequantize(input inputPath: String, output: String, dtype: OutputDType = .bf16,
-                       progress: ProgressLine? = nil) throws -> DequantizeSummary {
+                       progress line: ProgressLine? = nil) throws -> DequantizeSummary {
     let input = try OpenedInput(inputPath)
     let block = input.config.blockSize
     let map = input.checkpoint.weightMap
@@ -86,7 +92,7 @@ public func dequantize(input inputPath: String, output: String, dtype: OutputDTy
                 jobs.append(.copy(t))
                 continue
             }
-            var found: (String, ScaleKind)?
+            var found: (SafeTensor, String, ScaleKind)?
             for suffix in [scaleInvSuffix, scaleSuffix] {
                 guard let (s, sfile) = try input.lookup(name + suffix) else { continue }
                 guard let kind = scaleKind(scaleName: s.name, scaleShape: s.shape, weightShape: t.shape, block: block)
@@ -98,110 +104,77 @@ public func dequantize(input inputPath: String, output: String, dtype: OutputDTy
                     throw CkptError(file: sfile, tensor: s.name,
                                     "scale shape \(s.shape) does not fit weight '\(name)' of shape \(t.shape): expected \(want)")
                 }
-                _ = try scaleValues(s, file: sfile) // dtype and E8M0 NaN checks, before any output
-                found = (s.name, kind)
+                try checkScales(try scaleValues(s, file: sfile), name: s.name, file: sfile) // before any output
+                found = (s, sfile, kind)
                 break
             }
-            guard let (scale, kind) = found else {
+            guard let (scale, scaleFile, kind) = found else {
                 throw CkptError(file: f.path, tensor: name,
                                 "FP8 tensor (\(t.dtype)) has no scale tensor '\(name)\(scaleInvSuffix)' or '\(name)\(scaleSuffix)'")
             }
-            jobs.append(.dequantize(t, format, scale: scale, kind: kind))
+            jobs.append(.dequantize(t, format, scale: scale, scaleFile: scaleFile, kind: kind))
         }
         plan.append((shardName, f.metadata, jobs))
     }
 
-    // Pass 2: write, shard by shard, tensor by tensor.
-    let total = plan.reduce(0) { $0 + $1.jobs.count }
-    var index = 0
-    var newMap: [String: String] = [:]
-    func writeShard(_ entry: (shard: String, metadata: [String: String]?, jobs: [Job]), to path: String) throws {
-        var sources: [SafeTensorsSource] = []
-        for job in entry.jobs {
+    // Pass 2: write, shard by shard, tensor by tensor, piece by piece.
+    let progress = WorkProgress(line, total: plan.reduce(0) { $0 + $1.jobs.count })
+    let shards = plan.map { entry -> OutputShard in
+        let file = input.shardPath(entry.shard)
+        return OutputShard(name: entry.shard, metadata: entry.metadata, sources: entry.jobs.map { job in
             switch job {
             case .copy(let t):
-                sources.append(SafeTensorsSource(name: t.name, dtype: t.dtype, shape: t.shape, stream: { sink in
-                    try t.withUnsafeBytes { try sink.write($0) }
-                    summary.copied += 1
-                    summary.bytes += t.byteCount
-                    index += 1
-                    progress?.update(index, of: total, bytes: summary.bytes, name: t.name)
-                }))
-                newMap[t.name] = entry.shard
-            case let .dequantize(t, format, scaleName, kind):
-                sources.append(SafeTensorsSource(name: t.name, dtype: dtype.safeTensors, shape: t.shape, stream: { sink in
-                    let n = try dequantizeTensor(t, format: format, scaleName: scaleName, kind: kind, block: block,
-                                                 input: input, dtype: dtype, sink: sink)
+                return copySource(t, file: file, progress: progress) { summary.copied += 1 }
+            case let .dequantize(t, format, scale, scaleFile, kind):
+                return SafeTensorsSource(name: t.name, dtype: dtype.safeTensors, shape: t.shape) { sink in
+                    try progress.begin(t.name, file: file)
+                    let scales = try scaleValues(scale, file: scaleFile)
+                    try dequantizeTensor(t, format: format, scales: scales, kind: kind, block: block, dtype: dtype,
+                                         file: file, sink: sink, progress: progress)
                     summary.dequantized += 1
-                    summary.bytes += n
-                    index += 1
-                    progress?.update(index, of: total, bytes: summary.bytes, name: t.name)
-                }))
-                newMap[t.name] = entry.shard
+                }
             }
-        }
-        do { try SafeTensorsWriter.write(sources, metadata: entry.metadata, to: path) } catch {
-            throw CkptError.wrap(error, file: path, tensor: nil)
-        }
+        })
     }
-
-    if input.isFile {
-        guard !FileManager.default.fileExists(atPath: output) else { throw CkptError(file: output, "output already exists") }
-        try writeShard(plan[0], to: withDirectory(output))
-    } else {
-        try withAtomicDirectory(output) { tmp in
-            for entry in plan { try writeShard(entry, to: (tmp as NSString).appendingPathComponent(entry.shard)) }
-            if let indexPath = input.checkpoint.indexPath {
-                var obj = ((try? JSONSerialization.jsonObject(with: FileManager.default.contents(atPath: indexPath) ?? Data()))
-                    as? [String: Any]) ?? [:]
-                var meta = (obj["metadata"] as? [String: Any]) ?? [:]
-                meta["total_size"] = summary.bytes
-                obj["metadata"] = meta
-                obj["weight_map"] = newMap
-                try writeJSON(obj, to: (tmp as NSString).appendingPathComponent(SafeTensorsCheckpoint.indexFileName))
-            }
-            if var cfg = input.config.json {
-                cfg.removeValue(forKey: "quantization_config")
-                try writeJSON(cfg, to: (tmp as NSString).appendingPathComponent("config.json"))
-            }
-            try copyOtherFiles(from: input.directory, to: tmp)
-        }
-    }
-    progress?.finish()
+    var config = input.config.json
+    config?.removeValue(forKey: "quantization_config")
+    try writeOutput(input, shards, to: output, config: config)
+    summary.bytes = progress.bytes
+    progress.finish()
     return summary
 }
 
-/// Dequantizes one FP8 tensor into `sink`; returns the bytes written.
-private func dequantizeTensor(_ t: SafeTensor, format: FP8Format, scaleName: String, kind: ScaleKind, block: BlockSize,
-                              input: OpenedInput, dtype: OutputDType, sink: SafeTensorsSink) throws -> Int {
-    let file = input.shardPath(input.checkpoint.weightMap[t.name] ?? "")
-    guard let (s, sfile) = try input.lookup(scaleName) else { throw CkptError(file: file, tensor: scaleName, "scale vanished") }
-    let scales = try scaleValues(s, file: sfile)
-    let count = t.elementCount
-    if count == 0 { return 0 }
-    let rows: Int, cols: Int, br: Int, bc: Int
+/// Dequantizes the FP8 tensor `t` `[n, k]` into `sink`, in pieces of whole block rows.
+private func dequantizeTensor(_ t: SafeTensor, format: FP8Format, scales: [Float], kind: ScaleKind, block: BlockSize,
+                              dtype: OutputDType, file: String, sink: SafeTensorsSink, progress: WorkProgress) throws {
+    let (n, k) = (t.shape[0], t.shape[1])
+    if n == 0 || k == 0 { return }
+    // The scale block (br, bc): a per-tensor scale is one block of the whole tensor.
+    let (br, bc): (Int, Int)
     switch kind {
-    case .blockScaleInv: (rows, cols, br, bc) = (t.shape[0], t.shape[1], block.rows, block.cols)
-    case .perChannel: (rows, cols, br, bc) = (t.shape[0], t.shape[1], 1, t.shape[1])
-    case .perTensor: (rows, cols, br, bc) = (1, count, 1, count)
+    case .blockScaleInv: (br, bc) = (block.rows, block.cols)
+    case .perChannel: (br, bc) = (1, k)
+    case .perTensor: (br, bc) = (n, k)
     }
-    let m: QuantizedMatrix
-    do {
-        m = try QuantizedMatrix(codes: t.bytes, scales: scales, rows: rows, cols: cols, blockRows: br, blockCols: bc,
-                                format: format)
-    } catch { throw CkptError(file: file, tensor: t.name, "\(error)") }
-    switch dtype {
-    case .bf16:
-        let v = m.dequantized(as: BFloat16.self)
-        try v.withUnsafeBytes { try sink.write($0) }
-        return v.count * 2
-    case .f16:
-        let v = m.dequantized(as: Float16.self)
-        try v.withUnsafeBytes { try sink.write($0) }
-        return v.count * 2
-    case .f32:
-        let v = m.dequantized(as: Float.self)
-        try v.withUnsafeBytes { try sink.write($0) }
-        return v.count * 4
+    let nbc = (k + bc - 1) / bc
+    let outBytes = dtype == .f32 ? 4 : 2
+    try t.withUnsafeBytes { raw in
+        // Pieces start on a block row (any row for one per-tensor scale).
+        try forEachPiece(rows: n, cols: k, align: kind == .perTensor ? 1 : br) { r0, rows in
+            let codes = [UInt8](UnsafeRawBufferPointer(rebasing: raw[(r0 * k)..<((r0 + rows) * k)]))
+            let s = Array(scales[(r0 / br * nbc)..<((r0 + rows + br - 1) / br * nbc)])
+            let m: QuantizedMatrix
+            do {
+                m = try QuantizedMatrix(codes: codes, scales: s, rows: rows, cols: k, blockRows: br, blockCols: bc,
+                                        format: format)
+            } catch { throw CkptError(file: file, tensor: t.name, "\(error)") }
+            switch dtype {
+            case .bf16: try m.dequantized(as: BFloat16.self).withUnsafeBytes { try sink.write($0) }
+            case .f16: try m.dequantized(as: Float16.self).withUnsafeBytes { try sink.write($0) }
+            case .f32: try m.dequantized().withUnsafeBytes { try sink.write($0) }
+            }
+            t.releasePages((r0 * k)..<((r0 + rows) * k))
+            try progress.advance(rows * k * outBytes, Double(r0 + rows) / Double(n))
+        }
     }
 }

@@ -67,11 +67,22 @@ public struct InspectReport: Codable, Equatable {
     }
 }
 
-/// Code statistics: counts per code over the tensor's bytes.
-func codeStats(_ t: SafeTensor, format: FP8Format) -> (nan: Int, inf: Int, posMax: Int, negMax: Int, zero: Double) {
+/// Code statistics: counts per code over the tensor's bytes, in pieces (each piece's pages released after
+/// it is counted, so memory stays about one piece) counted on all cores in fixed slices; `advance` is
+/// called after each piece with its byte count and the fraction done.
+func codeStats(_ t: SafeTensor, format: FP8Format, advance: (Int, Double) throws -> Void = { _, _ in })
+    rethrows -> (nan: Int, inf: Int, posMax: Int, negMax: Int, zero: Double) {
     var hist = [Int](repeating: 0, count: 256)
-    t.withUnsafeBytes { raw in
-        hist.withUnsafeMutableBufferPointer { h in for b in raw { h[Int(b)] += 1 } }
+    let slice = 1 << 20
+    try forEachBytePiece(of: t, size: pieceElements, advance: advance) { piece in
+        let slices = (piece.count + slice - 1) / slice
+        var parts = [Int](repeating: 0, count: 256 * slices)
+        parts.withUnsafeMutableBufferPointer { h in
+            DispatchQueue.concurrentPerform(iterations: slices) { j in
+                for b in piece[(j * slice)..<min(piece.count, (j + 1) * slice)] { h[256 * j + Int(b)] += 1 }
+            }
+        }
+        for j in 0..<slices { for c in 0..<256 { hist[c] += parts[256 * j + c] } }
     }
     var nan = 0, inf = 0
     let posMax: Int, negMax: Int
@@ -100,20 +111,23 @@ func scaleKind(scaleName: String, scaleShape: [Int], weightShape: [Int], block: 
     return nil
 }
 
-/// `inspect PATH`: every tensor of a checkpoint directory, index or file, sorted by name.
+/// `inspect PATH`: every tensor of a checkpoint directory, index or file, sorted by name. Only FP8
+/// tensors' codes are read (in pieces, on all cores, memory about one piece); `progress` shows tensor i of
+/// n and GB/s of codes read.
 /// - Throws: ``CkptError`` naming the file and tensor for any unreadable or inconsistent input.
-public func inspect(path: String, progress: ProgressLine? = nil) throws -> InspectReport {
+public func inspect(path: String, progress line: ProgressLine? = nil) throws -> InspectReport {
     let input = try OpenedInput(path)
     let block = input.config.blockSize
     let names = input.checkpoint.names
     var out: [TensorInfo] = []
-    var done = 0
-    for (i, name) in names.enumerated() {
+    let progress = WorkProgress(line, total: names.count)
+    for name in names {
         guard let (t, file) = try input.lookup(name) else { continue }
+        try progress.begin(name, file: file)
         var info = TensorInfo(name: name, dtype: t.dtype.rawValue, shape: t.shape, bytes: t.byteCount,
                               file: (file as NSString).lastPathComponent, fp8: nil)
         if let format = fp8Format(t.dtype) {
-            let c = codeStats(t, format: format)
+            let c = try codeStats(t, format: format, advance: progress.advance)
             var s = FP8Stats(nanCodes: c.nan, infCodes: c.inf, posMaxCodes: c.posMax, negMaxCodes: c.negMax,
                              zeroFraction: c.zero)
             for suffix in [scaleInvSuffix, scaleSuffix] {
@@ -130,9 +144,7 @@ public func inspect(path: String, progress: ProgressLine? = nil) throws -> Inspe
             info.fp8 = s
         }
         out.append(info)
-        done += t.byteCount
-        progress?.update(i + 1, of: names.count, bytes: done, name: name)
     }
-    progress?.finish()
+    progress.finish()
     return InspectReport(blockSize: block, tensors: out)
 }

@@ -61,27 +61,83 @@ private func matches(_ res: [NSRegularExpression], _ s: String) -> Bool {
     res.contains { $0.firstMatch(in: s, range: NSRange(s.startIndex..., in: s)) != nil }
 }
 
-/// Quantizes a BF16/F16/F32 tensor of shape `[n, k]` with `block` scales.
-private func quantizeTensor(_ t: SafeTensor, format: FP8Format, block: BlockSize, rule: ScaleRuleOption,
-                            file: String) throws -> (QuantizedMatrix, [Float]) {
+/// Quantizes the BF16/F16/F32 tensor `t` `[n, k]` with `block` scales, once, in pieces of whole block rows:
+/// each piece's codes go to `sink` as they come, its scales are appended to the returned array (the
+/// scale tensor is written after the weight, see `producingInGivenOrder`), and its pages are released.
+/// The SQNR is that of these codes and scales against the input widened to F32.
+private func quantizeTensor(_ t: SafeTensor, format: FP8Format, block: BlockSize, rule: ScaleRuleOption, file: String,
+                            sink: SafeTensorsSink, progress: WorkProgress) throws -> (scales: [Float], sqnr: Double) {
     let (n, k) = (t.shape[0], t.shape[1])
-    let bytes = t.bytes
-    func run<T: FP8DTypeElement>(_: T.Type) throws -> (QuantizedMatrix, [Float]) {
-        let values = [T](unsafeUninitializedCapacity: n * k) { b, c in
-            bytes.withUnsafeBytes { UnsafeMutableRawBufferPointer(b).copyMemory(from: $0) }
-            c = n * k
+    var scales: [Float] = []
+    scales.reserveCapacity(block.scaleShape(n: n, k: k).reduce(1, *))
+    var signal = 0.0, noise = 0.0
+    let esize = t.dtype == .f32 ? 4 : 2
+    func piece<T: FP8DTypeElement>(_: T.Type, _ bytes: UnsafeRawBufferPointer, rows: Int) throws -> QuantizedMatrix {
+        let opts = rule.options, g = Granularity.block(block.rows, block.cols)
+        if Int(bitPattern: bytes.baseAddress) % MemoryLayout<T>.alignment == 0 {
+            return try QuantizedMatrix(quantizing: UnsafeBufferPointer(start: bytes.baseAddress?.assumingMemoryBound(to: T.self),
+                                                                       count: rows * k),
+                                       rows: rows, cols: k, format: format, granularity: g, options: opts)
         }
-        let m = try QuantizedMatrix(quantizing: values, rows: n, cols: k, format: format,
-                                    granularity: .block(block.rows, block.cols), options: rule.options)
-        return (m, values.map { Float($0) })
+        // The format aligns nothing: a file written by another tool may leave the data misaligned.
+        let copy = [T](unsafeUninitializedCapacity: rows * k) { b, c in
+            UnsafeMutableRawBufferPointer(b).copyMemory(from: bytes)
+            c = rows * k
+        }
+        return try QuantizedMatrix(quantizing: copy, rows: rows, cols: k, format: format, granularity: g, options: opts)
     }
-    do {
-        switch t.dtype {
-        case .bf16: return try run(BFloat16.self)
-        case .f16: return try run(Float16.self)
-        default: return try run(Float.self)
+    try t.withUnsafeBytes { raw in
+        try forEachPiece(rows: n, cols: k, align: block.rows) { r0, rows in
+            let bytes = UnsafeRawBufferPointer(rebasing: raw[(r0 * k * esize)..<((r0 + rows) * k * esize)])
+            let m: QuantizedMatrix
+            do {
+                switch t.dtype {
+                case .bf16: m = try piece(BFloat16.self, bytes, rows: rows)
+                case .f16: m = try piece(Float16.self, bytes, rows: rows)
+                default: m = try piece(Float.self, bytes, rows: rows)
+                }
+            } catch FP8Error.nonFinite(let row, let col) {
+                throw CkptError(file: file, tensor: t.name,
+                                "element [\(r0 + row), \(col)] is NaN or infinite: cannot quantize (exclude it with --exclude)")
+            } catch { throw CkptError(file: file, tensor: t.name, "cannot quantize: \(error)") }
+            try m.codes.withUnsafeBytes { try sink.write($0) }
+            scales += m.scales
+            let (s, e) = squaredSums(m.dequantized(), reference: bytes, dtype: t.dtype)
+            signal += s
+            noise += e
+            t.releasePages((r0 * k * esize)..<((r0 + rows) * k * esize))
+            try progress.advance(rows * k * esize, Double(r0 + rows) / Double(n))
         }
-    } catch let e as CkptError { throw e } catch { throw CkptError(file: file, tensor: t.name, "cannot quantize: \(error)") }
+    }
+    return (scales, noise == 0 ? .infinity : 10 * log10(signal / noise))
+}
+
+/// `(sum ref^2, sum (x - ref)^2)` in Double, `ref` the F32/F16/BF16 elements of `reference` widened to F32,
+/// over all cores in fixed slices (the same sums whatever the core count).
+private func squaredSums(_ x: [Float], reference: UnsafeRawBufferPointer, dtype: SafeTensorsDType) -> (Double, Double) {
+    let slice = 1 << 16, count = x.count
+    let slices = (count + slice - 1) / slice
+    var parts = [(Double, Double)](repeating: (0, 0), count: slices)
+    x.withUnsafeBufferPointer { xs in
+        parts.withUnsafeMutableBufferPointer { out in
+            DispatchQueue.concurrentPerform(iterations: slices) { j in
+                var s = 0.0, e = 0.0
+                for i in (j * slice)..<min(count, (j + 1) * slice) {
+                    let r: Float
+                    switch dtype {
+                    case .bf16: r = Float(bitPattern: UInt32(reference.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self).littleEndian) << 16)
+                    case .f16: r = Float(Float16(bitPattern: reference.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self).littleEndian))
+                    default: r = Float(bitPattern: reference.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self).littleEndian)
+                    }
+                    let d = Double(xs[i]) - Double(r)
+                    s += Double(r) * Double(r)
+                    e += d * d
+                }
+                out[j] = (s, e)
+            }
+        }
+    }
+    return parts.reduce((0, 0)) { ($0.0 + $1.0, $0.1 + $1.1) }
 }
 
 /// `quantize IN OUT`: writes a copy of the checkpoint in the DeepSeek-V3 FP8 layout. Every selected
@@ -91,14 +147,19 @@ private func quantizeTensor(_ t: SafeTensor, format: FP8Format, block: BlockSize
 /// `q = fp8(fl32(x * fl32(1/s)))` (round to nearest even, saturating). Other tensors are copied byte for
 /// byte; `config.json` gains `quantization_config` = `{"quant_method": "fp8", "fmt": "e4m3"|"e5m2",
 /// "activation_scheme": "dynamic", "weight_block_size": [b0, b1]}` (+ `"scale_fmt": "ue8m0"` for `pow2`);
-/// the index lists the new scale tensors beside their weights. Atomic like ``dequantize(input:output:dtype:progress:)``.
-/// Each quantized tensor is handled twice (its scales are written before its codes, in the format's
-/// storage order), so peak memory stays about one tensor.
-/// - Throws: ``CkptError``: a non-finite value in a selected weight, an invalid pattern, damaged input.
+/// the index lists the new scale tensors beside their weights. Atomic and interruptible like
+/// ``dequantize(input:output:dtype:progress:)``.
+/// Each weight is quantized once, in pieces of whole block rows on all cores (the library's thread pool):
+/// its codes are written as they come and its scales kept (the writer produces the weight before its
+/// scale tensor, although the scales are stored first), so peak memory is about one piece (MB) plus the
+/// tensor's scales. `progress` shows tensor i of n and GB/s of input; `report` gets each weight's SQNR.
+/// - Throws: ``CkptError``: a non-finite value in a selected weight (found while writing; nothing is
+///   left), a selected weight whose `X_scale_inv` already exists, an invalid pattern, damaged input, an
+///   output that exists or lies inside the input directory, an I/O failure, or an interruption.
 @discardableResult
 public func quantize(input inputPath: String, output: String, format: FP8Format = .e4m3, block: BlockSize = .deepSeek,
                      rule: ScaleRuleOption = .amax, selection: QuantizeSelection = QuantizeSelection(),
-                     progress: ProgressLine? = nil, report: ((QuantizedTensorReport) -> Void)? = nil) throws -> QuantizeSummary {
+                     progress line: ProgressLine? = nil, report: ((QuantizedTensorReport) -> Void)? = nil) throws -> QuantizeSummary {
     let input = try OpenedInput(inputPath)
     let (inc, exc) = try selection.compiled()
     let map = input.checkpoint.weightMap
@@ -119,80 +180,49 @@ public func quantize(input inputPath: String, output: String, format: FP8Format 
         }
         plan.append((shardName, f.metadata, ts))
     }
-    let total = plan.reduce(0) { $0 + $1.tensors.count }
-    var index = 0
-    var newMap: [String: String] = [:]
 
-    func writeShard(_ entry: (shard: String, metadata: [String: String]?, tensors: [(SafeTensor, Bool)]), to path: String) throws {
+    let progress = WorkProgress(line, total: plan.reduce(0) { $0 + $1.tensors.count })
+    let shards = plan.map { entry -> OutputShard in
         let file = input.shardPath(entry.shard)
         var sources: [SafeTensorsSource] = []
         for (t, q) in entry.tensors {
-            newMap[t.name] = entry.shard
             guard q else {
-                sources.append(SafeTensorsSource(name: t.name, dtype: t.dtype, shape: t.shape, stream: { sink in
-                    try t.withUnsafeBytes { try sink.write($0) }
+                sources.append(copySource(t, file: file, progress: progress) {
                     summary.copied += 1
                     summary.bytesIn += t.byteCount
                     summary.bytesOut += t.byteCount
-                    index += 1
-                    progress?.update(index, of: total, bytes: summary.bytesIn, name: t.name)
-                }))
+                })
                 continue
             }
-            let scaleShape = block.scaleShape(n: t.shape[0], k: t.shape[1])
-            newMap[t.name + scaleInvSuffix] = entry.shard
-            var scales: [Float]? // from whichever of the two sources the writer calls first
-            sources.append(SafeTensorsSource(name: t.name + scaleInvSuffix, dtype: .f32, shape: scaleShape, stream: { sink in
-                let (m, _) = try quantizeTensor(t, format: format, block: block, rule: rule, file: file)
-                if let s = scales { guard s == m.scales else { throw CkptError(file: file, tensor: t.name, "scales not reproducible") } }
-                scales = m.scales
-                try m.scales.withUnsafeBytes { try sink.write($0) }
-                summary.bytesOut += m.scales.count * 4
-            }))
-            sources.append(SafeTensorsSource(name: t.name, dtype: fp8, shape: t.shape, stream: { sink in
-                let (m, ref) = try quantizeTensor(t, format: format, block: block, rule: rule, file: file)
-                if let s = scales { guard s == m.scales else { throw CkptError(file: file, tensor: t.name, "scales not reproducible") } }
-                scales = m.scales
-                try m.codes.withUnsafeBytes { try sink.write($0) }
-                let sqnr = (try? ErrorMetrics.sqnr(m.dequantized(), reference: ref)) ?? .nan
+            var scales: [Float]? // from the weight's stream, which the writer calls first
+            sources.append(SafeTensorsSource(name: t.name, dtype: fp8, shape: t.shape) { sink in
+                try progress.begin(t.name, file: file)
+                let (s, sqnr) = try quantizeTensor(t, format: format, block: block, rule: rule, file: file, sink: sink,
+                                                   progress: progress)
+                scales = s
                 let r = QuantizedTensorReport(name: t.name, shape: t.shape, sqnr: sqnr)
                 summary.quantized.append(r)
                 report?(r)
                 summary.bytesIn += t.byteCount
-                summary.bytesOut += m.codes.count
-                index += 1
-                progress?.update(index, of: total, bytes: summary.bytesIn, name: t.name)
-            }))
+                summary.bytesOut += t.elementCount + s.count * 4
+            })
+            sources.append(SafeTensorsSource(name: t.name + scaleInvSuffix, dtype: .f32,
+                                             shape: block.scaleShape(n: t.shape[0], k: t.shape[1])) { sink in
+                guard let s = scales else {
+                    throw CkptError(file: file, tensor: t.name + scaleInvSuffix, "internal error: scales written before their weight")
+                }
+                try s.withUnsafeBytes { try sink.write($0) }
+                scales = nil
+            })
         }
-        do { try SafeTensorsWriter.write(sources, metadata: entry.metadata, to: path) } catch {
-            throw CkptError.wrap(error, file: path, tensor: nil)
-        }
+        return OutputShard(name: entry.shard, metadata: entry.metadata, sources: sources)
     }
-
     var qc: [String: Any] = ["quant_method": "fp8", "fmt": format == .e4m3 ? "e4m3" : "e5m2",
                              "activation_scheme": "dynamic", "weight_block_size": [block.rows, block.cols]]
     if rule == .pow2 { qc["scale_fmt"] = "ue8m0" }
-    if input.isFile {
-        guard !FileManager.default.fileExists(atPath: output) else { throw CkptError(file: output, "output already exists") }
-        try writeShard(plan[0], to: withDirectory(output))
-    } else {
-        try withAtomicDirectory(output) { tmp in
-            for entry in plan { try writeShard(entry, to: (tmp as NSString).appendingPathComponent(entry.shard)) }
-            if let indexPath = input.checkpoint.indexPath {
-                var obj = ((try? JSONSerialization.jsonObject(with: FileManager.default.contents(atPath: indexPath) ?? Data()))
-                    as? [String: Any]) ?? [:]
-                var meta = (obj["metadata"] as? [String: Any]) ?? [:]
-                meta["total_size"] = summary.bytesOut
-                obj["metadata"] = meta
-                obj["weight_map"] = newMap
-                try writeJSON(obj, to: (tmp as NSString).appendingPathComponent(SafeTensorsCheckpoint.indexFileName))
-            }
-            var cfg = input.config.json ?? [:]
-            cfg["quantization_config"] = qc
-            try writeJSON(cfg, to: (tmp as NSString).appendingPathComponent("config.json"))
-            try copyOtherFiles(from: input.directory, to: tmp)
-        }
-    }
-    progress?.finish()
+    var config = input.config.json ?? [:]
+    config["quantization_config"] = qc
+    try writeOutput(input, shards, to: output, config: config, producingInGivenOrder: true)
+    progress.finish()
     return summary
 }

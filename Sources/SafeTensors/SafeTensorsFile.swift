@@ -56,6 +56,19 @@ final class ByteStorage: @unchecked Sendable { // immutable after init
         mapped = false
     }
 
+    /// Drops the whole pages inside `range` (byte offsets into the storage) from the process's resident set
+    /// when the storage is a file mapping: `madvise(MADV_DONTNEED)`, which for this read-only private
+    /// mapping discards nothing but the page-table entries; the file's pages stay in the page cache and a
+    /// later access reads them back unchanged. Does nothing for a heap copy (there it would zero memory).
+    func releasePages(_ range: Range<Int>) {
+        guard mapped, let base, !range.isEmpty else { return }
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let start = (Int(bitPattern: base) + range.lowerBound + page - 1) / page * page
+        let end = (Int(bitPattern: base) + range.upperBound) / page * page
+        guard end > start else { return }
+        _ = madvise(UnsafeMutableRawPointer(bitPattern: start), end - start, MADV_DONTNEED)
+    }
+
     deinit {
         guard let base else { return }
         if mapped { munmap(UnsafeMutableRawPointer(mutating: base), count) } else { base.deallocate() }
@@ -94,6 +107,16 @@ public struct SafeTensor: @unchecked Sendable { // immutable; storage is immutab
 
     /// A copy of the tensor's bytes.
     public var bytes: [UInt8] { withUnsafeBytes { Array($0) } }
+
+    /// Tells the system that the tensor's bytes in `range` (offsets into the tensor's bytes, clamped to
+    /// them) are not needed for now, so that streaming a large file keeps about one piece of it resident:
+    /// the whole pages inside the range leave the process's resident set (`madvise(MADV_DONTNEED)` on the
+    /// read-only mapping; the page cache keeps them). The bytes stay valid and unchanged: reading them
+    /// again just faults the pages back in. Nothing happens for a file opened from in-memory bytes.
+    public func releasePages(_ range: Range<Int>) {
+        let r = range.clamped(to: 0..<byteCount)
+        storage.releasePages((fileOffsets.lowerBound + r.lowerBound)..<(fileOffsets.lowerBound + r.upperBound))
+    }
 }
 
 /// A safetensors file, memory-mapped and validated when opened.

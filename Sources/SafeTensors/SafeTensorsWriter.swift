@@ -110,11 +110,27 @@ public struct SafeTensorsSource {
 /// possibly, the hidden temporary file).
 public enum SafeTensorsWriter {
     /// Writes `tensors` and `metadata` to `path`.
+    ///
+    /// - Parameter producingInGivenOrder: false (the default): each source's `stream` is called in storage
+    ///   order, and the file is written front to back. True: the streams are called in the order of
+    ///   `tensors`, each writing at its own offset in the file (the file's bytes are the same either way).
+    ///   For sources that depend on each other, e.g. an FP8 weight whose scale tensor (stored before it,
+    ///   F32 ranking above F8) comes out of the same quantization: give the weight first, then its scales.
     /// - Throws: ``SafeTensorsError``: `.duplicateName`, `.invalidName` (`__metadata__`), `.overflow`,
     ///   `.notByteAligned`, `.byteCountMismatch` (a source supplied the wrong number of bytes),
     ///   `.headerTooLarge`, `.io`; or whatever a source's `stream` throws. Nothing is left at `path` then.
-    public static func write(_ tensors: [SafeTensorsSource], metadata: [String: String]? = nil, to path: String) throws {
+    public static func write(_ tensors: [SafeTensorsSource], metadata: [String: String]? = nil, to path: String,
+                             producingInGivenOrder: Bool = false) throws {
         let (header, ordered, sizes) = try prepare(tensors, metadata: metadata, file: path)
+        // Each tensor's offset from the start of the file (no overflow: prepare checked the data section's
+        // size), and the storage indices in the order the streams are called.
+        var offsets: [Int] = [], end = 8 + header.count
+        for size in sizes { offsets.append(end); end += size }
+        var production = Array(ordered.indices)
+        if producingInGivenOrder {
+            let index = Dictionary(uniqueKeysWithValues: ordered.enumerated().map { ($1.name, $0) })
+            production = tensors.map { index[$0.name]! } // names are unique: prepare checked
+        }
 
         let (dir, base) = splitPath(path)
         let tmp = (dir.isEmpty ? "" : dir == "/" ? "/" : dir + "/") + ".\(base).tmp-\(getpid())-\(UInt64.random(in: 0...UInt64.max))"
@@ -127,7 +143,11 @@ public enum SafeTensorsWriter {
             try withUnsafeBytes(of: &lengthLE) { try out.append($0) }
             try header.withUnsafeBytes { try out.append($0) }
             let sink = SafeTensorsSink(output: out, file: path)
-            for (t, size) in zip(ordered, sizes) {
+            var position = 8 + header.count
+            for i in production {
+                let (t, size) = (ordered[i], sizes[i])
+                if offsets[i] != position { try out.seek(to: offsets[i]) }
+                position = offsets[i] + size
                 sink.begin(tensor: t.name, expected: size)
                 try t.produce(sink)
                 guard sink.written == size else {
@@ -263,6 +283,14 @@ final class BufferedFile {
     func flush() throws {
         try writeAll(UnsafeRawBufferPointer(start: buffer, count: used))
         used = 0
+    }
+
+    /// Flushes, then moves the file offset to `offset` (bytes from the start of the file).
+    func seek(to offset: Int) throws {
+        try flush()
+        guard lseek(fd, off_t(offset), SEEK_SET) == off_t(offset) else {
+            throw SafeTensorsError.io(file: file, operation: "seek", message: errnoMessage())
+        }
     }
 
     private func writeAll(_ bytes: UnsafeRawBufferPointer) throws {

@@ -15,17 +15,21 @@ struct FP8Ckpt: ParsableCommand {
           fp8-ckpt dequantize DeepSeek-V3/ DeepSeek-V3-bf16/ --dtype bf16
           fp8-ckpt quantize Llama-3.2-1B/ Llama-3.2-1B-FP8/ --block 128x128 --scale-rule amax
 
-        Errors in the input name the file and the tensor, exit with status 1 and leave no output.
+        Errors in the input name the file and the tensor, exit with status 1 and leave no output. \
+        Output is written to a hidden temporary beside OUT (.OUT.tmp-PID-RANDOM in OUT's directory) and \
+        renamed to OUT at the end; SIGINT or SIGTERM removes it and exits with status 130 or 143.
         """,
         subcommands: [Inspect.self, Dequantize.self, Quantize.self]
     )
 }
 
-/// Runs `body`, turning a CkptError into one line on stderr and exit status 1.
+/// Runs `body`, turning a CkptError into one line on stderr and exit status 1, or 128 + the signal number
+/// when SIGINT or SIGTERM interrupted it (the temporary output is removed by then).
 func runReporting(_ body: () throws -> Void) throws {
+    installInterruptHandlers()
     do { try body() } catch let e as CkptError {
-        FileHandle.standardError.write("fp8-ckpt: error: \(e)\n".data(using: .utf8)!)
-        throw ExitCode(1)
+        FileHandle.standardError.write("fp8-ckpt: \(e.signal == nil ? "error: " : "")\(e)\n".data(using: .utf8)!)
+        throw ExitCode(e.signal.map { 128 + $0 } ?? 1)
     }
 }
 

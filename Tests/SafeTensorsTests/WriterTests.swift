@@ -83,6 +83,92 @@ final class WriterTests: XCTestCase {
         XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: copy)), try Data(contentsOf: URL(fileURLWithPath: path)))
     }
 
+    /// `producingInGivenOrder`: the streams are called in the order given (here the reverse of storage
+    /// order, streamed in pieces larger and smaller than the write buffer), and the file is byte for byte
+    /// the one the storage-order write gives.
+    func testProducingInGivenOrderGivesTheSameFile() throws {
+        var rng = TestBytes(seed: 5)
+        let inputs: [(String, SafeTensorsDType, [Int], [UInt8])] = [
+            ("w", .f8E4M3, [1536, 1024], rng.bytes(1536 * 1024)), ("w_scale_inv", .f32, [12, 8], rng.bytes(384)),
+            ("a", .bf16, [3, 5], rng.bytes(30)), ("empty", .f32, [0], []), ("z", .i64, [2], rng.bytes(16)),
+            ("big", .f32, [700_000], rng.bytes(2_800_000)),
+        ]
+        var calls: [String] = []
+        func sources() -> [SafeTensorsSource] {
+            inputs.map { (name, dtype, shape, bytes) in
+                SafeTensorsSource(name: name, dtype: dtype, shape: shape) { sink in
+                    calls.append(name)
+                    var i = 0
+                    while i < bytes.count {
+                        let n = min(bytes.count - i, 1 << 19 + 3)
+                        try bytes[i..<(i + n)].withUnsafeBytes { try sink.write($0) }
+                        i += n
+                    }
+                }
+            }
+        }
+        try SafeTensorsWriter.write(sources(), metadata: ["format": "pt"], to: dir + "/storage.safetensors")
+        let storageOrder = calls
+        XCTAssertEqual(storageOrder, ["z", "big", "empty", "w_scale_inv", "a", "w"])
+        XCTAssertEqual(storageOrder, try SafeTensorsFile(path: dir + "/storage.safetensors").names)
+        calls = []
+        let reversed = Array(sources().reversed())
+        try SafeTensorsWriter.write(reversed, metadata: ["format": "pt"], to: dir + "/given.safetensors", producingInGivenOrder: true)
+        XCTAssertEqual(calls, inputs.map(\.0).reversed())
+        XCTAssertNotEqual(calls, storageOrder)
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: dir + "/given.safetensors")),
+                       try Data(contentsOf: URL(fileURLWithPath: dir + "/storage.safetensors")))
+        let f = try SafeTensorsFile(path: dir + "/given.safetensors")
+        for (name, _, _, bytes) in inputs { XCTAssertEqual(try f.tensor(named: name).bytes, bytes, name) }
+        // a source that throws in the given order leaves nothing
+        let failing = [SafeTensorsSource(name: "late", dtype: .u8, shape: [4], bytes: [1, 2, 3, 4] as [UInt8]),
+                       SafeTensorsSource(name: "early", dtype: .f64, shape: [1]) { _ in throw SourceFailed() }]
+        XCTAssertThrowsError(try SafeTensorsWriter.write(failing, to: dir + "/f.safetensors", producingInGivenOrder: true))
+        XCTAssertEqual(try directoryListing(), ["given.safetensors", "storage.safetensors"])
+    }
+
+    /// `SafeTensor.releasePages`: the mapped pages leave the resident set (Linux: /proc/self/statm) and the
+    /// bytes read back unchanged; on a file opened from in-memory bytes it changes nothing.
+    func testReleasePagesKeepsTheBytes() throws {
+        var rng = TestBytes(seed: 6)
+        let pattern = rng.bytes(1 << 20), copies = 32
+        let path = dir + "/big.safetensors"
+        try SafeTensorsWriter.write([
+            SafeTensorsSource(name: "x", dtype: .u8, shape: [copies << 20]) { sink in
+                for _ in 0..<copies { try sink.write(pattern) }
+            },
+            SafeTensorsSource(name: "y", dtype: .u8, shape: [3], bytes: [7, 8, 9] as [UInt8]),
+        ], to: path)
+        func residentBytes() -> Int? {
+            guard let s = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8) else { return nil }
+            let f = s.split(separator: " ")
+            return f.count > 1 ? Int(f[1]).map { $0 * Int(sysconf(Int32(_SC_PAGESIZE))) } : nil
+        }
+        func matches(_ t: SafeTensor) -> Bool {
+            t.withUnsafeBytes { raw in
+                pattern.withUnsafeBytes { p in
+                    (0..<copies).allSatisfy { memcmp(raw.baseAddress! + ($0 << 20), p.baseAddress!, 1 << 20) == 0 }
+                }
+            }
+        }
+        let f = try SafeTensorsFile(path: path)
+        let x = try f.tensor(named: "x")
+        XCTAssertTrue(matches(x)) // every page touched
+        let before = residentBytes()
+        x.releasePages(0..<x.byteCount)
+        let after = residentBytes()
+        if let before, let after { XCTAssertGreaterThan(before - after, 24 << 20, "resident \(before) -> \(after)") }
+        XCTAssertTrue(matches(x))
+        x.releasePages(-5..<(x.byteCount + 100)) // clamped
+        XCTAssertTrue(matches(x))
+        XCTAssertEqual(try f.tensor(named: "y").bytes, [7, 8, 9])
+
+        let inMemory = try SafeTensorsFile(bytes: try Data(contentsOf: URL(fileURLWithPath: path)), name: "mem")
+        let xm = try inMemory.tensor(named: "x")
+        xm.releasePages(0..<xm.byteCount)
+        XCTAssertTrue(matches(xm))
+    }
+
     /// A source that throws midway: the error comes out unchanged, nothing is at the path, no temporary
     /// file is left, and a file already at the path is untouched.
     func testInterruptedWriteLeavesNoFile() throws {
