@@ -157,17 +157,14 @@ public final class MiniLMModel: @unchecked Sendable { // immutable after init
     }
 
     private func encoderLayer(_ layer: EncoderLayer, _ x: [Float], rows m: Int, starts: [Int], lengths: [Int]) throws -> [Float] {
-        let h = config.hiddenSize
         let qkv = try layer.qkv(x, rows: m, recipe: recipe, gemm: gemm)           // [m, 3H]
         let context = attention(qkv, rows: m, starts: starts, lengths: lengths)  // [m, H]
         var a = try layer.attentionOutput(context, rows: m, recipe: recipe, gemm: gemm)
-        for k in 0..<(m * h) { a[k] += x[k] }
-        layerNorm(&a, rows: m, layer.attentionNorm)
+        layerNorm(&a, adding: x, rows: m, layer.attentionNorm)
         var f = try layer.intermediate(a, rows: m, recipe: recipe, gemm: gemm)    // [m, I]
         gelu(&f)
         var o = try layer.output(f, rows: m, recipe: recipe, gemm: gemm)
-        for k in 0..<(m * h) { o[k] += a[k] }
-        layerNorm(&o, rows: m, layer.outputNorm)
+        layerNorm(&o, adding: a, rows: m, layer.outputNorm)
         return o
     }
 
@@ -191,9 +188,7 @@ public final class MiniLMModel: @unchecked Sendable { // immutable after init
                         var mx = -Float.infinity
                         for j in 0..<n {
                             let k = base + (r0 + j) * ld + h + head * d
-                            var acc: Float = 0
-                            for t in 0..<d { acc += q[t] * k[t] }
-                            scores[j] = acc * scale
+                            scores[j] = Self.dot(q, k, d) * scale
                             mx = Swift.max(mx, scores[j])
                         }
                         var sum: Float = 0
@@ -203,7 +198,7 @@ public final class MiniLMModel: @unchecked Sendable { // immutable after init
                         for j in 0..<n {
                             let p = scores[j] * inv
                             let v = base + (r0 + j) * ld + 2 * h + head * d
-                            for t in 0..<d { o[t] += p * v[t] }
+                            Self.axpy(p, v, o, d)
                         }
                     }
                 }
@@ -217,20 +212,25 @@ public final class MiniLMModel: @unchecked Sendable { // immutable after init
         return out
     }
 
-    /// Row-wise LayerNorm in place: (x - mean) / sqrt(var + eps) * weight + bias (biased variance).
-    private func layerNorm(_ x: inout [Float], rows m: Int, _ p: LayerNorm) {
+    /// Row-wise LayerNorm in place: (x - mean) / sqrt(var + eps) * weight + bias (biased variance), of
+    /// `x + residual` when `residual` is given (BERT's `LayerNorm(dense(x) + input)`).
+    private func layerNorm(_ x: inout [Float], adding residual: [Float]? = nil, rows m: Int, _ p: LayerNorm) {
         let h = config.hiddenSize, eps = config.layerNormEpsilon
         x.withUnsafeMutableBufferPointer { xp in
-            for r in 0..<m {
-                let row = xp.baseAddress! + r * h
-                var mean: Float = 0
-                for j in 0..<h { mean += row[j] }
-                mean /= Float(h)
-                var variance: Float = 0
-                for j in 0..<h { let c = row[j] - mean; variance += c * c }
-                variance /= Float(h)
-                let inv = 1 / (variance + eps).squareRoot()
-                for j in 0..<h { row[j] = (row[j] - mean) * inv * p.weight[j] + p.bias[j] }
+            let base = xp.baseAddress!
+            Self.parallelChunks(m, minimum: 16) { rows in
+                for r in rows {
+                    let row = base + r * h
+                    if let residual { for j in 0..<h { row[j] += residual[r * h + j] } }
+                    var mean: Float = 0
+                    for j in 0..<h { mean += row[j] }
+                    mean /= Float(h)
+                    var variance: Float = 0
+                    for j in 0..<h { let c = row[j] - mean; variance += c * c }
+                    variance /= Float(h)
+                    let inv = 1 / (variance + eps).squareRoot()
+                    for j in 0..<h { row[j] = (row[j] - mean) * inv * p.weight[j] + p.bias[j] }
+                }
             }
         }
     }
@@ -239,7 +239,48 @@ public final class MiniLMModel: @unchecked Sendable { // immutable after init
     private func gelu(_ x: inout [Float]) {
         let r: Float = 1 / Float(2).squareRoot()
         x.withUnsafeMutableBufferPointer { xp in
-            for k in 0..<xp.count { let v = xp[k]; xp[k] = 0.5 * v * (1 + erff(v * r)) }
+            let base = xp.baseAddress!
+            Self.parallelChunks(xp.count, minimum: 4096) { range in
+                for k in range { let v = base[k]; base[k] = 0.5 * v * (1 + erff(v * r)) }
+            }
         }
+    }
+
+    /// Runs `body` over `0..<n` split into one contiguous chunk per thread of the library's count
+    /// (chunks of at least `minimum`), in parallel.
+    static func parallelChunks(_ n: Int, minimum: Int, _ body: (Range<Int>) -> Void) {
+        let parts = Swift.min(FP8Runtime.threadCount, Swift.max(1, n / Swift.max(minimum, 1)))
+        if parts <= 1 { body(0..<n); return }
+        DispatchQueue.concurrentPerform(iterations: parts) { t in
+            body((n * t / parts)..<(n * (t + 1) / parts))
+        }
+    }
+
+    /// sum_t x[t] * y[t] (SIMD8 lanes, then the tail).
+    @inline(__always)
+    static func dot(_ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, _ n: Int) -> Float {
+        var acc = SIMD8<Float>()
+        var t = 0
+        while t + 8 <= n {
+            acc += UnsafeRawPointer(x + t).loadUnaligned(as: SIMD8<Float>.self)
+                * UnsafeRawPointer(y + t).loadUnaligned(as: SIMD8<Float>.self)
+            t += 8
+        }
+        var s = acc.sum()
+        while t < n { s += x[t] * y[t]; t += 1 }
+        return s
+    }
+
+    /// y[t] += a * x[t].
+    @inline(__always)
+    static func axpy(_ a: Float, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) {
+        var t = 0
+        while t + 8 <= n {
+            let v = UnsafeRawPointer(y + t).loadUnaligned(as: SIMD8<Float>.self)
+                + a * UnsafeRawPointer(x + t).loadUnaligned(as: SIMD8<Float>.self)
+            UnsafeMutableRawPointer(y + t).storeBytes(of: v, as: SIMD8<Float>.self)
+            t += 8
+        }
+        while t < n { y[t] += a * x[t]; t += 1 }
     }
 }
