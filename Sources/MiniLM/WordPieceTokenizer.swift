@@ -93,7 +93,7 @@ public struct WordPieceTokenizer: Sendable {
         do { data = try Data(contentsOf: vocabulary) } catch {
             throw MiniLMError.badVocabulary("cannot read \(vocabulary.path): \(error.localizedDescription)")
         }
-        guard Self.isValidUTF8(data) else {
+        guard String(validating: data, as: UTF8.self) != nil else {
             throw MiniLMError.badVocabulary("\(vocabulary.path) is not valid UTF-8")
         }
         var lines: [String] = []
@@ -248,21 +248,6 @@ public struct WordPieceTokenizer: Sendable {
             }
             out.append(found)
             start = end
-        }
-    }
-}
-
-extension WordPieceTokenizer {
-    /// True if `data` is well-formed UTF-8.
-    fileprivate static func isValidUTF8(_ data: Data) -> Bool {
-        var it = data.makeIterator()
-        var decoder = UTF8()
-        while true {
-            switch decoder.decode(&it) {
-            case .scalarValue: continue
-            case .emptyInput: return true
-            case .error: return false
-            }
         }
     }
 }
