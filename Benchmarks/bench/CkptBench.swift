@@ -43,17 +43,22 @@ func runCkptBench(_ o: Options, records: inout [Record]) {
 }
 
 /// Removes a directory tree when asked, and also when the process gets SIGINT, SIGTERM or SIGHUP while
-/// the guard is alive (the handler runs on a dispatch queue, not in signal context).
+/// the guard is alive (the handler runs on a dispatch queue, not in signal context; a signal that was
+/// ignored before stays ignored). The handlers are restored when the directory is removed.
 private final class TemporaryDirectoryGuard {
     let path: String
     private var sources: [DispatchSourceSignal] = []
+    private var previous: [(Int32, sighandler_t?)] = []
     private var removed = false
     private let lock = NSLock()
 
     init(_ path: String) {
         self.path = path
         for sig in [SIGINT, SIGTERM, SIGHUP] {
-            signal(sig, SIG_IGN)
+            // Ignored, so that only the dispatch source sees it; left alone when it was ignored already (nohup).
+            let old = signal(sig, SIG_IGN)
+            previous.append((sig, old))
+            if unsafeBitCast(old, to: Int.self) == unsafeBitCast(SIG_IGN, to: Int.self) { continue }
             let s = DispatchSource.makeSignalSource(signal: sig, queue: .global())
             s.setEventHandler { [weak self] in
                 self?.remove()
@@ -72,7 +77,7 @@ private final class TemporaryDirectoryGuard {
         removed = true
         try? FileManager.default.removeItem(atPath: path)
         for s in sources { s.cancel() }
-        for sig in [SIGINT, SIGTERM, SIGHUP] { signal(sig, SIG_DFL) }
+        for (sig, handler) in previous { signal(sig, handler) } // as they were before the section
     }
 }
 
