@@ -11,7 +11,7 @@ struct Options {
     var quick = false
     var allowDebug = false
     var jsonPath: String?
-    var sections: Set<String> = ["codec", "quant", "gemm", "half", "ckpt"]
+    var sections: Set<String> = ["codec", "quant", "gemm", "half", "embed", "ckpt"]
 
     static func parse(_ args: [String]) -> Options {
         var o = Options()
@@ -26,19 +26,20 @@ struct Options {
                 o.jsonPath = args[i]
             case "--only":
                 i += 1
-                guard i < args.count else { fail("--only needs header, codec, quant, gemm, half or ckpt (comma-separated)") }
+                guard i < args.count else { fail("--only needs header, codec, quant, gemm, half, embed or ckpt (comma-separated)") }
                 o.sections = Set(args[i].split(separator: ",").map(String.init))
-                let unknown = o.sections.subtracting(["header", "codec", "quant", "gemm", "half", "ckpt"])
+                let unknown = o.sections.subtracting(["header", "codec", "quant", "gemm", "half", "embed", "ckpt"])
                 guard unknown.isEmpty else { fail("--only: unknown section \(unknown.sorted().joined(separator: ", "))") }
             case "-h", "--help":
                 print("""
-                usage: bench [--quick] [--json FILE] [--only header,codec,quant,gemm,half,ckpt] [--allow-debug]
+                usage: bench [--quick] [--json FILE] [--only header,codec,quant,gemm,half,embed,ckpt] [--allow-debug]
                   Measures FP8 codec, quantization and GEMM throughput and accuracy against OpenBLAS,
                   and (half) BF16/F16 conversions, quantizing from BF16 and W8A16 GEMM,
-                  memcpy and FP32/FP64 references in the same run, and (ckpt) the checkpoint tool's
-                  dequantize on a synthetic 1.1 GB DeepSeek-style FP8 checkpoint (0.26 GB with --quick)
-                  in TMPDIR beside cp -r of the same files, after a header with the machine's
-                  FMA peak and bandwidth. --quick keeps it under a minute; --only header prints just the
+                  memcpy and FP32/FP64 references in the same run; (embed) the MiniLM example's
+                  sentences per second for each recipe beside FP32 (Swift GEMM and OpenBLAS sgemm);
+                  (ckpt) the checkpoint tool's dequantize on a synthetic 1.1 GB DeepSeek-style FP8
+                  checkpoint (0.26 GB with --quick) in TMPDIR beside cp -r of the same files; all
+                  after a header with the machine's FMA peak and bandwidth. --quick keeps it under a minute; --only header prints just the
                   header. FP8_KERNELS=avx2|avx512|... picks the kernel set; OPENBLAS_CORETYPE is set
                   (by re-executing) when OpenBLAS picked a core weaker than the CPU supports.
                   Refuses a debug build unless --allow-debug.

@@ -4,7 +4,7 @@ import FP8
 import Glibc
 #endif
 
-// `swift run -c release bench [--quick] [--json FILE] [--only header,codec,quant,gemm,half,ckpt]`
+// `swift run -c release bench [--quick] [--json FILE] [--only header,codec,quant,gemm,half,embed,ckpt]`
 let options = Options.parse(Array(CommandLine.arguments.dropFirst()))
 #if DEBUG
 if !options.allowDebug {
@@ -22,6 +22,7 @@ if options.sections.contains("codec") { runCodecBench(options, machine: machine,
 if options.sections.contains("quant") { runQuantBench(options, records: &records) }
 if options.sections.contains("gemm") { runGemmBench(options, machine: machine, records: &records) }
 if options.sections.contains("half") { runHalfBench(options, machine: machine, records: &records) }
+if options.sections.contains("embed") { runEmbedBench(options, records: &records) }
 if options.sections.contains("ckpt") { runCkptBench(options, records: &records) }
 if benchSink == 42 { print("(sink)") }  // keeps measured reductions alive
 print("\n(total bench time \(fmt(now() - started, 1)) s)")
