@@ -78,7 +78,7 @@ let package = Package(
         .target(name: "CBenchSupport", path: "Benchmarks/CBenchSupport"),
         .executableTarget(
             name: "bench",
-            dependencies: ["FP8", "CFP8", "FP8TestSupport", "COpenBLAS", "CBenchSupport", "CkptTool", "MiniLM"],
+            dependencies: ["FP8", "CFP8", "FP8TestSupport", "COpenBLAS", "CBenchSupport", "CkptTool", "MiniLM", "SafeTensors"],
             path: "Benchmarks/bench"
         ),
 
