@@ -142,7 +142,7 @@ public final class SafeTensorsCheckpoint: @unchecked Sendable { // the shard cac
         guard HeaderParser.isValidUTF8(storage.buffer) else { throw SafeTensorsError.headerNotUTF8(file: path) }
         let json: JSONValue
         do { json = try StrictJSONParser.parse(storage.buffer) } catch let e as JSONSyntaxError {
-            throw SafeTensorsError.invalidJSON(file: path, offset: e.offset, reason: e.reason)
+            throw SafeTensorsError.invalidIndex(file: path, tensor: nil, reason: "not valid JSON at byte \(e.offset): \(e.reason)")
         }
         guard case let .object(top) = json else {
             throw SafeTensorsError.invalidIndex(file: path, tensor: nil, reason: "not a JSON object")

@@ -61,8 +61,9 @@ public enum SafeTensorsError: Error, Equatable, CustomStringConvertible, Sendabl
     case tensorNotFound(file: String, tensor: String)
     /// A name that cannot be written: `__metadata__` is reserved by the format.
     case invalidName(file: String, tensor: String)
-    /// A `model.safetensors.index.json` that is not an object with a `weight_map` object of tensor name ->
-    /// shard file name (a plain file name in the index's directory), or a shard that disagrees with it.
+    /// A `model.safetensors.index.json` that is not JSON (the reason gives the byte offset), not an object
+    /// with a `weight_map` object of tensor name -> shard file name (a plain file name in the index's
+    /// directory), or a shard that disagrees with it.
     case invalidIndex(file: String, tensor: String?, reason: String)
 
     /// The file this error is about.

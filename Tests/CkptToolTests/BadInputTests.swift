@@ -76,7 +76,7 @@ extension CkptToolTests {
         BadInput(label: "config.json not JSON", input: fp8("configjson"), file: "config.json", tensor: nil,
                  contains: "not a JSON object"),
         BadInput(label: "index not JSON", input: fp8("indexjson"), file: "model.safetensors.index.json", tensor: nil,
-                 contains: "not valid JSON"),
+                 contains: "index: not valid JSON at byte"),
         BadInput(label: "index maps a tensor to the wrong shard", input: fp8("wrongindex"), file: shard1,
                  tensor: "lm_head.weight", contains: "no tensor 'lm_head.weight'"),
         BadInput(label: "index names a missing shard", input: fp8("missingshard"), file: "model-00003-of-00003.safetensors",

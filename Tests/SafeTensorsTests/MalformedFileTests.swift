@@ -234,7 +234,9 @@ final class MalformedFileTests: XCTestCase {
                 XCTAssertTrue(e.description.hasPrefix(e.file + ": "), line: line)
             } catch { XCTFail("\(error)", line: line) }
         }
-        withIndex("{\"weight_map\":{\"a\":\"s1.safetensors\"", { if case .invalidJSON = $0 { return true }; return false })
+        withIndex("{\"weight_map\":{\"a\":\"s1.safetensors\"", {
+            if case .invalidIndex(_, nil, let r) = $0 { return r.hasPrefix("not valid JSON at byte 35") }; return false
+        })
         withIndex("{\"metadata\":{}}", { if case .invalidIndex(_, nil, _) = $0 { return true }; return false })
         withIndex("{\"weight_map\":{\"a\":\"../s1.safetensors\"}}", { if case .invalidIndex(_, "a", _) = $0 { return true }; return false })
         withIndex("{\"weight_map\":{\"a\":1}}", { if case .invalidIndex(_, "a", _) = $0 { return true }; return false })
