@@ -39,8 +39,8 @@ struct Options {
                   sentences per second for each recipe beside FP32 (Swift GEMM and OpenBLAS sgemm);
                   (ckpt) the checkpoint tool's dequantize on a synthetic 1.1 GB DeepSeek-style FP8
                   checkpoint (0.26 GB with --quick) in TMPDIR beside cp -r of the same files; all
-                  after a header with the machine's FMA peak and bandwidth. --quick keeps it under a minute; --only header prints just the
-                  header. FP8_KERNELS=avx2|avx512|... picks the kernel set; OPENBLAS_CORETYPE is set
+                  after a header with the machine's FMA peak and bandwidth. --quick takes about 75 s;
+                  --only header prints just the header. FP8_KERNELS=avx2|avx512|... picks the kernel set; OPENBLAS_CORETYPE is set
                   (by re-executing) when OpenBLAS picked a core weaker than the CPU supports.
                   Refuses a debug build unless --allow-debug.
                 """)
