@@ -22,15 +22,17 @@ struct Reference: Decodable {
     let sentences: [Item]
     let retrieval: Retrieval
 
-    static let shared: Reference = {
-        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-            .appendingPathComponent("Fixtures/minilm_reference.json")
-        do { return try JSONDecoder().decode(Reference.self, from: Data(contentsOf: url)) } catch {
-            fatalError("cannot read \(url.path): \(error)")
-        }
-    }()
+    static let shared: Reference = fixture("minilm_reference.json")
 
     var all: [Item] { sentences + retrieval.queries + retrieval.documents }
+}
+
+/// Decodes `Fixtures/<name>` (beside this file); a missing or malformed fixture stops the tests.
+func fixture<T: Decodable>(_ name: String) -> T {
+    let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/" + name)
+    do { return try JSONDecoder().decode(T.self, from: Data(contentsOf: url)) } catch {
+        fatalError("cannot read \(url.path): \(error)")
+    }
 }
 
 /// cosine in Double.

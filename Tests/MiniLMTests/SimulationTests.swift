@@ -51,13 +51,7 @@ struct FP8Simulation: Decodable {
     let recipes: [String: Recipe]
     let sensitivity: Sensitivity
 
-    static let shared: FP8Simulation = {
-        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-            .appendingPathComponent("Fixtures/minilm_fp8_reference.json")
-        do { return try JSONDecoder().decode(FP8Simulation.self, from: Data(contentsOf: url)) } catch {
-            fatalError("cannot read \(url.path): \(error)")
-        }
-    }()
+    static let shared: FP8Simulation = fixture("minilm_fp8_reference.json")
 
     func recipe(_ r: MiniLMRecipe) throws -> Recipe { try XCTUnwrap(recipes[r.name], "no simulation for \(r.name)") }
 
