@@ -18,10 +18,10 @@ public enum ScaleRuleOption: String, CaseIterable {
 public struct QuantizeSelection {
     /// Kept as they are by default (regular expressions searched anywhere in the name, case-insensitive):
     /// embeddings (`embed`, `wte`, `wpe`), norms (`norm`, which covers LayerNorm/RMSNorm), the MoE
-    /// router (`\.gate\.weight$`, DeepSeek's `mlp.gate.weight`; `router`), and the output head
-    /// (`lm_head`, `output\.weight$`). Biases are never quantized (not `.weight`).
+    /// router (`\.gate\.weight$`, DeepSeek's `mlp.gate.weight`; `router`), and the output heads
+    /// (`lm_head`, `output\.weight$`, and BERT's `pooler`). Biases are never quantized (not `.weight`).
     public static let defaultExcludes = ["embed", "wte", "wpe", "norm", "lm_head", "^output\\.weight$",
-                                         "\\.gate\\.weight$", "router"]
+                                         "\\.gate\\.weight$", "router", "pooler"]
     public var include: [String] = []
     public var exclude: [String] = []
     public var useDefaultExcludes = true

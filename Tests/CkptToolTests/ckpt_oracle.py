@@ -330,7 +330,7 @@ def load_config(d):
 
 # --- quantize, from the description ------------------------------------------------------------------------
 
-DEFAULT_EXCLUDES = ["embed", "wte", "wpe", "norm", "lm_head", r"^output\.weight$", r"\.gate\.weight$", "router"]
+DEFAULT_EXCLUDES = ["embed", "wte", "wpe", "norm", "lm_head", r"^output\.weight$", r"\.gate\.weight$", "router", "pooler"]
 FMT = {"e4m3": (ml_dtypes.float8_e4m3fn, 448.0), "e5m2": (ml_dtypes.float8_e5m2, 57344.0)}
 
 
