@@ -28,7 +28,7 @@ extension MiniLMModel {
                     if mi == 4 && nj == 4 {
                         block4x4(k, a + i * k, b + j * k, c + i * n + j, n)
                     } else {
-                        for r in 0..<mi { for s in 0..<nj { c[(i + r) * n + j + s] = dot(k, a + (i + r) * k, b + (j + s) * k) } }
+                        for r in 0..<mi { for s in 0..<nj { c[(i + r) * n + j + s] = dot(a + (i + r) * k, b + (j + s) * k, k) } }
                     }
                     j += nj
                 }
@@ -46,15 +46,6 @@ extension MiniLMModel {
     @inline(__always)
     private static func load8(_ p: UnsafePointer<Float>) -> SIMD8<Float> {
         UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self)
-    }
-
-    private static func dot(_ k: Int, _ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>) -> Float {
-        var acc = SIMD8<Float>()
-        var t = 0
-        while t + 8 <= k { acc += load8(x + t) * load8(y + t); t += 8 }
-        var s = acc.sum()
-        while t < k { s += x[t] * y[t]; t += 1 }
-        return s
     }
 
     /// C[0..4, 0..4] (row stride ldc) = A[0..4, :] . B[0..4, :]^T, rows of length k.

@@ -78,12 +78,7 @@ final class WeightLoader {
         let weight: Linear.Weight
         switch recipe {
         case .fp32:
-            weight = .dense(parts.flatMap { part -> [Float] in
-                switch part {
-                case .dense(let w): return w
-                case .fp8(let q): return q.dequantized()
-                }
-            })
+            weight = .dense(parts.flatMap(Self.floats))
         case .weightOnlyF32, .weightOnlyBF16, .deepSeekW8A8:
             let quantized: [QuantizedMatrix] = parts.compactMap { part in
                 if case .fp8(let q) = part { return q } else { return nil }
@@ -98,18 +93,21 @@ final class WeightLoader {
                 weight = .fp8(try QuantizedMatrix(codes: codes, scales: scales, rows: n, cols: k, blockRows: first.blockRows,
                                                   blockCols: first.blockCols, format: first.format))
             } else {
-                let dense = parts.flatMap { part -> [Float] in
-                    switch part {
-                    case .dense(let w): return w
-                    case .fp8(let q): return q.dequantized()
-                    }
-                }
+                let dense = parts.flatMap(Self.floats)
                 // Stacked 128x128 blocks are those of each part when out % 128 == 0 (exact for this model).
                 weight = .fp8(try QuantizedMatrix(quantizing: dense, rows: n, cols: k, format: .e4m3,
                                                   granularity: .block(128, 128), options: .deepGEMM))
             }
         }
         return Linear(weight: weight, bias: bias, outFeatures: n, inFeatures: k)
+    }
+
+    /// A stored weight as float32 (FP8 ones dequantized).
+    private static func floats(_ w: Linear.Weight) -> [Float] {
+        switch w {
+        case .dense(let v): return v
+        case .fp8(let q): return q.dequantized()
+        }
     }
 
     /// One `[out, in]` weight as stored: float32 (from F32/F16/BF16), or FP8 codes with their
